@@ -1,0 +1,215 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// cell is the runtime's record of one actor incarnation.
+type cell struct {
+	counters
+	proc      *Proc
+	ref       Ref
+	name      string
+	typeName  string
+	system    bool
+	actor     Actor
+	mailbox   chan envelope
+	createdAt time.Time
+	halt      atomic.Bool   // the loop must end: stop requested or terminated
+	done      chan struct{} // closed once the actor is terminal
+	cancel    context.CancelFunc
+	ctx       Context
+	last      atomic.Pointer[string] // name of the last handler run
+
+	mu         sync.Mutex
+	status     Status
+	stopReq    bool
+	stopReason string
+	termSet    bool
+	termErr    error
+	exitCode   *int
+	changed    chan struct{}
+	event      *SupervisionEvent
+}
+
+func newCell(p *Proc, name, typeName string, a Actor, o spawnOptions) *cell {
+	c := &cell{
+		proc:      p,
+		name:      name,
+		typeName:  typeName,
+		system:    o.system,
+		actor:     a,
+		mailbox:   make(chan envelope, o.mailboxSize),
+		createdAt: time.Now(),
+		done:      make(chan struct{}),
+		status:    StatusInitializing,
+	}
+	c.ref.c = c
+	ctx, cancel := context.WithCancel(context.Background())
+	c.cancel = cancel
+	c.ctx = Context{Context: ctx, cell: c}
+	return c
+}
+
+// run is the actor's goroutine: init, the message loop, then the end.
+func (c *cell) run() {
+	defer c.proc.wg.Done()
+	ctx := &c.ctx
+	var err error
+	if in, ok := c.actor.(Initializer); ok {
+		err = c.call(func() error { return in.Init(ctx) })
+	}
+	if err == nil {
+		c.setStatus(StatusRunning)
+		err = c.loop()
+	}
+	c.finish(err)
+}
+
+// loop handles messages until a stop, a termination or a handler failure.
+func (c *cell) loop() error {
+	ctx := &c.ctx
+	var lastType reflect.Type
+	for !c.halt.Load() {
+		env := <-c.mailbox
+		if env.msg == wake {
+			continue
+		}
+		c.received()
+		if t := reflect.TypeOf(env.msg); t != lastType {
+			lastType = t
+			name := fmt.Sprint(t)
+			c.last.Store(&name)
+		}
+		ctx.reply, ctx.sent = env.reply, false
+		err := c.call(func() error { return c.actor.Handle(ctx, env.msg) })
+		if env.reply != nil && !ctx.sent {
+			env.reply <- Reply{Err: err}
+		}
+		ctx.reply = nil
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// call runs f, turning a panic into a *PanicError.
+func (c *cell) call(f func() error) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &PanicError{Value: v, Stack: debug.Stack()}
+		}
+	}()
+	return f()
+}
+
+// finish makes the actor terminal: close hook, accounting, snapshot,
+// supervision event. The first terminal outcome wins.
+func (c *cell) finish(err error) {
+	if cl, ok := c.actor.(Closer); ok {
+		cerr := c.call(func() error { return cl.Close(&c.ctx) })
+		if cerr != nil {
+			err = errors.Join(err, fmt.Errorf("close: %w", cerr))
+		}
+	}
+	c.cancel()
+	enqueued := c.settle()
+	now := time.Now()
+
+	c.mu.Lock()
+	if c.termSet {
+		err = c.termErr
+	} else {
+		c.termSet, c.termErr = true, err
+	}
+	ev := newEvent(c.name, c.typeName, err, c.stopReason, c.exitCode, now)
+	info := c.infoLocked(enqueued)
+	c.mu.Unlock()
+	info.Status, info.Event, info.Terminated = ev.Status, &ev, true
+
+	// Retire before the terminal status is visible: whoever sees it also
+	// sees the actor gone from the live set and its snapshot retained.
+	c.proc.retire(c, info)
+	c.mu.Lock()
+	c.event, c.status = &ev, ev.Status
+	c.notifyLocked()
+	c.mu.Unlock()
+	c.proc.supervise(ev)
+	close(c.done)
+}
+
+// requestStop asks the actor to stop: RUNNING → STOPPING, its context is
+// cancelled and its loop woken. Only the first request counts.
+func (c *cell) requestStop(reason string) bool {
+	c.mu.Lock()
+	if c.stopReq || c.status.IsTerminated() {
+		c.mu.Unlock()
+		return false
+	}
+	c.stopReq, c.stopReason = true, reason
+	if !c.termSet {
+		c.status = StatusStopping
+		c.notifyLocked()
+	}
+	c.mu.Unlock()
+	c.halt.Store(true)
+	c.cancel()
+	c.wakeUp()
+	return true
+}
+
+// terminate records the actor's own terminal outcome and ends its loop.
+func (c *cell) terminate(err error) {
+	c.mu.Lock()
+	if !c.termSet {
+		c.termSet, c.termErr = true, err
+	}
+	c.mu.Unlock()
+	c.halt.Store(true)
+	c.cancel()
+	c.wakeUp()
+}
+
+func (c *cell) setExitCode(code int) {
+	c.mu.Lock()
+	c.exitCode = &code
+	c.mu.Unlock()
+}
+
+func (c *cell) setStatus(s Status) {
+	c.mu.Lock()
+	if !c.stopReq && !c.termSet {
+		c.status = s
+		c.notifyLocked()
+	}
+	c.mu.Unlock()
+}
+
+// notifyLocked wakes the watchers of the status; c.mu is held.
+func (c *cell) notifyLocked() {
+	if c.changed != nil {
+		close(c.changed)
+		c.changed = nil
+	}
+}
+
+// statusAndChanged returns the status and a channel closed at its next change.
+func (c *cell) statusAndChanged() (Status, <-chan struct{}) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.status.IsTerminated() {
+		return c.status, c.done
+	}
+	if c.changed == nil {
+		c.changed = make(chan struct{})
+	}
+	return c.status, c.changed
+}

@@ -1,0 +1,157 @@
+package runtime
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// The seed's S12: introspection never stalls the proc. 200 rapid spawn/stop
+// cycles complete while another goroutine enumerates and introspects the
+// proc every 10 ms.
+func TestRapidSpawnStopWhileIntrospecting(t *testing.T) {
+	p := newTestProc(t)
+	stop := make(chan struct{})
+	var queries atomic.Int64
+	query := func() {
+		st := p.Stats()
+		if st.QueueDepthMax > st.QueueDepthTotal {
+			t.Errorf("max %d > total %d", st.QueueDepthMax, st.QueueDepthTotal)
+		}
+		for _, n := range p.Children() {
+			p.Actor(n)
+		}
+		p.Terminated()
+		queries.Add(1)
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { // the seed's client: every 10 ms
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			query()
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+		}
+	})
+	wg.Go(func() { // and a client that never pauses
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				query()
+			}
+		}
+	})
+	eventually(t, "the clients to start", func() bool { return queries.Load() > 1 })
+	before := queries.Load()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	const cycles = 200
+	for i := range cycles {
+		name := fmt.Sprintf("churn-%d", i)
+		r, err := p.SpawnType(name, "echo", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.Ask(ctx, i); err != nil {
+			t.Fatalf("cycle %d ask: %v", i, err)
+		}
+		r.Stop("cycle")
+		if _, err := r.Wait(ctx, StatusStopped); err != nil {
+			t.Fatalf("cycle %d stalled: %v", i, err)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	if queries.Load() == before {
+		t.Fatal("no query ran during the cycles")
+	}
+	st := p.Stats()
+	if st.Live != 0 || st.Stopped != DefaultRetention {
+		t.Fatalf("after churn: live %d stopped %d, want 0 and %d", st.Live, st.Stopped, DefaultRetention)
+	}
+	if info, ok := p.Actor("churn-199"); !ok || info.Status != StatusStopped {
+		t.Fatalf("newest snapshot = %+v, %v", info, ok)
+	}
+	if _, ok := p.Actor("churn-0"); ok {
+		t.Fatal("oldest clean stop should have been evicted")
+	}
+}
+
+func TestRetentionPolicy(t *testing.T) {
+	at := time.Unix(1000, 0)
+	snap := func(name string, failed bool) ActorInfo {
+		at = at.Add(time.Second)
+		st := StatusStopped
+		if failed {
+			st = StatusFailed
+		}
+		return ActorInfo{Name: name, Status: st, Terminated: true, Event: &SupervisionEvent{Actor: name, Status: st, Time: at}}
+	}
+	tests := []struct {
+		name string
+		cap  int
+		add  []ActorInfo
+		want []string // retained, by end time
+	}{
+		{"under cap", 3, []ActorInfo{snap("a", false), snap("b", true)}, []string{"a", "b"}},
+		{"clean evicted oldest first", 2, []ActorInfo{snap("a", false), snap("b", false), snap("c", false)}, []string{"b", "c"}},
+		{"clean evicted before failures", 2, []ActorInfo{snap("f1", true), snap("a", false), snap("f2", true)}, []string{"f1", "f2"}},
+		{"earliest failures kept", 2, []ActorInfo{snap("f1", true), snap("f2", true), snap("f3", true)}, []string{"f1", "f2"}},
+		{"clean dropped when only failures", 2, []ActorInfo{snap("f1", true), snap("f2", true), snap("a", false)}, []string{"f1", "f2"}},
+		{"zero cap keeps nothing", 0, []ActorInfo{snap("a", true)}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRetention(tt.cap)
+			for _, s := range tt.add {
+				r.add(s)
+			}
+			var got []string
+			for _, s := range r.all() {
+				got = append(got, s.Name)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Fatalf("retained %v, want %v", got, tt.want)
+			}
+			for _, n := range tt.want {
+				if _, ok := r.get(n); !ok {
+					t.Errorf("get(%q) misses a retained snapshot", n)
+				}
+			}
+		})
+	}
+}
+
+func TestIntrospectActor(t *testing.T) {
+	p := newTestProc(t)
+	r, err := p.SpawnType("e", "echo", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for range 3 {
+		if _, err := r.Ask(ctx, "m"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	info, ok := p.Actor("e")
+	if !ok {
+		t.Fatal("no info")
+	}
+	if info.Type != "echo" || info.Status != StatusRunning || info.MessagesProcessed != 3 ||
+		info.LastHandler != "string" || info.CreatedAt.IsZero() || info.Terminated {
+		t.Fatalf("info = %+v", info)
+	}
+	if _, ok := p.Actor("missing"); ok {
+		t.Fatal("info for a missing actor")
+	}
+}
