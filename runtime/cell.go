@@ -74,8 +74,19 @@ func (c *cell) run() {
 }
 
 // loop handles messages until a stop, a termination or a handler failure.
-func (c *cell) loop() error {
+// A panic is recovered once for the whole loop, not per message: it fails
+// the actor, and the message being handled is answered with the error.
+func (c *cell) loop() (err error) {
 	ctx := &c.ctx
+	defer func() {
+		if v := recover(); v != nil {
+			err = &PanicError{Value: v, Stack: debug.Stack()}
+			if ctx.reply != nil && !ctx.sent {
+				ctx.reply <- Reply{Err: err}
+			}
+			ctx.reply = nil
+		}
+	}()
 	var lastType reflect.Type
 	for !c.halt.Load() {
 		env := <-c.mailbox
@@ -89,7 +100,7 @@ func (c *cell) loop() error {
 			c.last.Store(&name)
 		}
 		ctx.reply, ctx.sent = env.reply, false
-		err := c.call(func() error { return c.actor.Handle(ctx, env.msg) })
+		err = c.actor.Handle(ctx, env.msg)
 		if env.reply != nil && !ctx.sent {
 			env.reply <- Reply{Err: err}
 		}

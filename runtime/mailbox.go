@@ -40,10 +40,15 @@ const deadEnq = math.MinInt64 / 2
 
 // queue is the proc-wide queue accounting: the total depth read in O(1), a
 // monotonic high-water mark and the time the total was last non-zero.
+// Each field has its own cache line: total is written by every sender and
+// every actor, the others rarely.
 type queue struct {
 	total       atomic.Int64
+	_           [56]byte
 	highWater   atomic.Int64
+	_           [56]byte
 	lastNonzero atomic.Int64 // unix nanos of the last drop to zero
+	_           [56]byte
 }
 
 // add counts n enqueued messages (n may be negative for a rollback).
@@ -65,9 +70,13 @@ func (q *queue) add(n int64) {
 // mailbox accounting per actor: depth = enq - deq. The sender counts enq
 // (after the proc total), the actor counts deq (before the proc total), so
 // the proc total is never below the sum of the depths.
+// enq (written by senders) and deq (by the actor) sit on separate cache
+// lines so they do not false-share.
 type counters struct {
 	enq atomic.Int64
+	_   [56]byte
 	deq atomic.Int64
+	_   [56]byte
 }
 
 // depth returns the number of messages waiting; 0 once the actor ended.

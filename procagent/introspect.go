@@ -1,0 +1,120 @@
+package procagent
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/procagent/procagent/runtime"
+)
+
+// ProcNode is the introspection of the proc, computed from live state at
+// query time (SPEC §5).
+type ProcNode struct {
+	ProcName            string
+	NumLive, NumStopped int
+	Children            []string
+	SystemChildren      []string
+	StoppedChildren     []string
+	StoppedRetentionCap int
+	IsPoisoned          bool
+	FailedActorCount    int
+	// RSSBytes and VMBytes are nil when they cannot be read.
+	RSSBytes, VMBytes *uint64
+	QueueDepthTotal   int64
+	QueueDepthMax     int64
+	QueueDepthHWM     int64
+	// LastNonzeroQueueAge is nil when the queue was never non-zero.
+	LastNonzeroQueueAge *time.Duration
+}
+
+// ActorNode is the introspection of one actor, live or from its snapshot.
+type ActorNode struct {
+	ID                string
+	Status            runtime.Status
+	Type              string
+	MessagesProcessed uint64
+	QueueDepth        int64
+	CreatedAt         time.Time
+	LastHandler       string
+	System            bool
+	Terminated        bool
+	Pid               int
+	FailureReason     string
+	ExitCode          *int
+	FailedAt          time.Time
+}
+
+// Node is the result of QueryChild: exactly one of Proc and Actor is set.
+type Node struct {
+	Proc  *ProcNode
+	Actor *ActorNode
+}
+
+// QueryChild introspects ref: "" (or the proc's name) is the proc, anything
+// else an actor. It runs off the actors' loops, so a wedged actor is still
+// observable. An unknown ref is ErrNotFound.
+func (a *Agent) QueryChild(ref string) (Node, error) {
+	if ref == "" || ref == a.proc.Name() {
+		return Node{Proc: a.procNode()}, nil
+	}
+	if info, ok := a.proc.Actor(ref); ok {
+		return Node{Actor: actorNode(info)}, nil
+	}
+	// A resource whose spawn failed has no runtime actor, only an instance.
+	a.mu.Lock()
+	inst := a.instances[ref]
+	var st State
+	if inst != nil {
+		st = inst.state()
+	}
+	a.mu.Unlock()
+	if inst == nil {
+		return Node{}, fmt.Errorf("query %q: %w", ref, ErrNotFound)
+	}
+	return Node{Actor: &ActorNode{
+		ID: ref, Status: st.Status, Type: inst.spec.ActorType, CreatedAt: inst.created,
+		Terminated: st.Status.IsTerminated(), FailureReason: st.FailureReason, FailedAt: st.Timestamp,
+	}}, nil
+}
+
+func (a *Agent) procNode() *ProcNode {
+	stats := a.proc.Stats()
+	n := &ProcNode{
+		ProcName:            a.proc.Name(),
+		NumLive:             stats.Live,
+		Children:            a.proc.Children(),
+		SystemChildren:      a.proc.SystemChildren(),
+		StoppedRetentionCap: stats.RetentionCap,
+		QueueDepthTotal:     stats.QueueDepthTotal,
+		QueueDepthMax:       stats.QueueDepthMax,
+		QueueDepthHWM:       stats.QueueDepthHighWater,
+	}
+	for _, info := range a.proc.Terminated() {
+		n.StoppedChildren = append(n.StoppedChildren, info.Name)
+	}
+	n.NumStopped = len(n.StoppedChildren)
+	if !stats.LastNonzero.IsZero() {
+		age := max(time.Since(stats.LastNonzero), 0)
+		n.LastNonzeroQueueAge = &age
+	}
+	if rss, vm, ok := a.mem.ReadMemory(); ok {
+		n.RSSBytes, n.VMBytes = &rss, &vm
+	}
+	a.mu.Lock()
+	n.FailedActorCount = len(a.failed)
+	a.mu.Unlock()
+	n.IsPoisoned = n.FailedActorCount > 0
+	return n
+}
+
+func actorNode(info runtime.ActorInfo) *ActorNode {
+	n := &ActorNode{
+		ID: info.Name, Status: info.Status, Type: info.Type, MessagesProcessed: info.MessagesProcessed,
+		QueueDepth: info.QueueDepth, CreatedAt: info.CreatedAt, LastHandler: info.LastHandler,
+		System: info.System, Terminated: info.Terminated, Pid: info.Pid,
+	}
+	if ev := info.Event; ev != nil && ev.IsError() {
+		n.FailureReason, n.ExitCode, n.FailedAt = ev.Reason, ev.ExitCode, ev.Time
+	}
+	return n
+}
