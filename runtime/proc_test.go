@@ -243,7 +243,7 @@ func TestWatchStatus(t *testing.T) {
 
 type gatedInit struct{ release chan struct{} }
 
-func (g *gatedInit) Init(*Context) error { <-g.release; return nil }
+func (g *gatedInit) Init(*Context) error      { <-g.release; return nil }
 func (*gatedInit) Handle(*Context, any) error { return nil }
 
 func TestStopInterruptsBlockedHandler(t *testing.T) {
