@@ -19,9 +19,9 @@ type Initializer interface {
 }
 
 // Closer is implemented by actors that own resources. Close runs once on the
-// actor's goroutine when it ends, whatever the cause; c.Err() tells whether a
-// stop was requested. During a requested stop an error from Close fails the
-// actor; otherwise it is joined to the failure reason.
+// actor's goroutine when it ends, whatever the cause; c.StopRequested tells
+// whether a stop was requested. An error from Close fails the actor (joined
+// to any earlier failure).
 type Closer interface {
 	Close(c *Context) error
 }
@@ -68,6 +68,13 @@ func (c *Context) Terminate(err error) { c.cell.terminate(err) }
 // SetExitCode records the exit code of the process an actor supervises; it
 // is reported in the actor's supervision event.
 func (c *Context) SetExitCode(code int) { c.cell.setExitCode(code) }
+
+// StopRequested reports whether a stop of the actor was requested.
+func (c *Context) StopRequested() bool {
+	c.cell.mu.Lock()
+	defer c.cell.mu.Unlock()
+	return c.cell.stopReq
+}
 
 // Reply is the answer to a request made with Ref.Ask.
 type Reply struct {

@@ -125,10 +125,16 @@ func (c *cell) call(f func() error) (err error) {
 // finish makes the actor terminal: close hook, accounting, snapshot,
 // supervision event. The first terminal outcome wins.
 func (c *cell) finish(err error) {
+	// The loop's own failure is an outcome before Close runs, so nothing
+	// Close does can turn it into a clean stop.
+	if err != nil {
+		c.terminate(err)
+	}
 	if cl, ok := c.actor.(Closer); ok {
-		cerr := c.call(func() error { return cl.Close(&c.ctx) })
-		if cerr != nil {
-			err = errors.Join(err, fmt.Errorf("close: %w", cerr))
+		if cerr := c.call(func() error { return cl.Close(&c.ctx) }); cerr != nil {
+			c.mu.Lock()
+			c.termSet, c.termErr = true, errors.Join(c.termErr, fmt.Errorf("close: %w", cerr))
+			c.mu.Unlock()
 		}
 	}
 	c.cancel()
@@ -136,11 +142,8 @@ func (c *cell) finish(err error) {
 	now := time.Now()
 
 	c.mu.Lock()
-	if c.termSet {
-		err = c.termErr
-	} else {
-		c.termSet, c.termErr = true, err
-	}
+	c.termSet = true
+	err = c.termErr
 	ev := newEvent(c.name, c.typeName, err, c.stopReason, c.exitCode, now)
 	info := c.infoLocked(enqueued)
 	c.mu.Unlock()

@@ -318,3 +318,28 @@ func TestSystemActorsListedApart(t *testing.T) {
 		t.Fatalf("system actor stopped by a user StopAll: %v", got)
 	}
 }
+
+// closeTerminates fails in its handler, then its Close both terminates
+// cleanly and returns an error: neither may hide the failure.
+type closeTerminates struct{}
+
+func (closeTerminates) Handle(*Context, any) error { return errors.New("handler failed") }
+func (closeTerminates) Close(c *Context) error {
+	c.Terminate(nil)
+	return errors.New("close failed too")
+}
+
+func TestCloseCannotHideFailure(t *testing.T) {
+	p := newTestProc(t)
+	r, err := p.Spawn("a", closeTerminates{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Send(context.Background(), 1); err != nil {
+		t.Fatal(err)
+	}
+	ev := waitDone(t, r)
+	if ev.Status != StatusFailed || !strings.Contains(ev.Reason, "handler failed") || !strings.Contains(ev.Reason, "close failed too") {
+		t.Fatalf("event = %+v", ev)
+	}
+}

@@ -16,7 +16,6 @@ type retention struct {
 	clean  []ActorInfo // FIFO from head
 	head   int
 	failed []ActorInfo
-	seq    uint64
 	byName map[string]ActorInfo
 }
 
