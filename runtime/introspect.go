@@ -92,7 +92,7 @@ func (p *Proc) Stats() Stats {
 		s.QueueDepthMax = max(s.QueueDepthMax, c.depth())
 	}
 	s.Stopped = p.retention.len()
-	s.QueueDepthTotal = p.queue.total.Load()
+	s.QueueDepthTotal = p.queue.total()
 	// The reads are not one atomic snapshot; keep the documented invariant.
 	s.QueueDepthMax = min(s.QueueDepthMax, s.QueueDepthTotal)
 	s.QueueDepthHighWater = p.queue.highWater.Load()

@@ -40,10 +40,21 @@ const deadEnq = math.MinInt64 / 2
 
 // queue is the proc-wide queue accounting: the total depth read in O(1), a
 // monotonic high-water mark and the time the total was last non-zero.
-// Each field has its own cache line: total is written by every sender and
-// every actor, the others rarely.
+//
+// The total is enqueued - dequeued: senders write only enqueued, actors only
+// dequeued, so a sender and its receiver do not fight over one cache line.
+// Both counters only grow (a rollback counts as a dequeue). The high-water
+// mark and the zero check need the other side's counter; each side keeps a
+// stale copy of it that bounds the answer, and reads the real one only when
+// the copy cannot decide.
 type queue struct {
-	total       atomic.Int64
+	enqueued    atomic.Int64
+	_           [56]byte
+	dequeued    atomic.Int64
+	_           [56]byte
+	deqSeen     atomic.Int64 // a past value of dequeued, for senders
+	_           [56]byte
+	enqSeen     atomic.Int64 // a past value of enqueued, for actors
 	_           [56]byte
 	highWater   atomic.Int64
 	_           [56]byte
@@ -51,18 +62,41 @@ type queue struct {
 	_           [56]byte
 }
 
-// add counts n enqueued messages (n may be negative for a rollback).
-func (q *queue) add(n int64) {
-	t := q.total.Add(n)
-	if n > 0 {
-		for {
-			hw := q.highWater.Load()
-			if t <= hw || q.highWater.CompareAndSwap(hw, t) {
-				return
-			}
+// total returns the number of messages waiting in all mailboxes.
+func (q *queue) total() int64 {
+	d := q.dequeued.Load() // first: every dequeue follows its enqueue
+	return q.enqueued.Load() - d
+}
+
+// enqueue counts one message and raises the high-water mark.
+func (q *queue) enqueue() {
+	e := q.enqueued.Add(1)
+	// deqSeen <= dequeued, so e - deqSeen bounds the total from above.
+	if e-q.deqSeen.Load() <= q.highWater.Load() {
+		return
+	}
+	d := q.dequeued.Load()
+	q.deqSeen.Store(d)
+	t := e - d
+	for {
+		hw := q.highWater.Load()
+		if t <= hw || q.highWater.CompareAndSwap(hw, t) {
+			return
 		}
 	}
-	if t == 0 {
+}
+
+// dequeue counts n messages leaving the mailboxes (taken, rolled back, or
+// dropped with an ended actor) and notes when the total drops to zero.
+func (q *queue) dequeue(n int64) {
+	d := q.dequeued.Add(n)
+	// enqSeen <= enqueued, so d < enqSeen means the total is not zero.
+	if d < q.enqSeen.Load() {
+		return
+	}
+	e := q.enqueued.Load()
+	q.enqSeen.Store(e)
+	if e == d {
 		q.lastNonzero.Store(time.Now().UnixNano())
 	}
 }
@@ -128,10 +162,10 @@ func (r *Ref) Ask(ctx context.Context, msg any) (any, error) {
 // back. The fast path is two atomic adds and a channel send.
 func (c *cell) post(ctx context.Context, env envelope, block bool) error {
 	q := &c.proc.queue
-	q.add(1)
+	q.enqueue()
 	if c.enq.Add(1) < 0 {
 		c.enq.Add(-1)
-		q.add(-1)
+		q.dequeue(1)
 		return ErrActorStopped
 	}
 	select {
@@ -159,14 +193,14 @@ func (c *cell) post(ctx context.Context, env envelope, block bool) error {
 // in between, its final settle already took the message out of the total.
 func (c *cell) rollback() {
 	if c.enq.Add(-1) >= 0 {
-		c.proc.queue.add(-1)
+		c.proc.queue.dequeue(1)
 	}
 }
 
 // received counts one message taken from the mailbox.
 func (c *cell) received() {
 	c.deq.Add(1)
-	c.proc.queue.add(-1)
+	c.proc.queue.dequeue(1)
 }
 
 // settle closes the accounting of an ended actor: its undrained depth leaves
@@ -174,7 +208,7 @@ func (c *cell) received() {
 func (c *cell) settle() (enqueued int64) {
 	e := c.enq.Swap(deadEnq)
 	if d := e - c.deq.Load(); d > 0 {
-		c.proc.queue.add(-d)
+		c.proc.queue.dequeue(d)
 	}
 	return e
 }
