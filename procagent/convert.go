@@ -15,7 +15,7 @@ import (
 // The proto Status enum is the runtime's order shifted by one, after an
 // unspecified zero.
 func statusToProto(s runtime.Status) procagentv1.Status {
-	return procagentv1.Status(int32(s) + 1)
+	return procagentv1.Status(int32(s) + 1) //nolint:gosec // statuses are 0..7
 }
 
 func statusFromProto(s procagentv1.Status) (runtime.Status, error) {

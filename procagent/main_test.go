@@ -36,7 +36,7 @@ type harness struct {
 
 // newHarness starts an agent and its server and returns a client speaking
 // the given protocol. Everything is stopped when the test ends.
-func newHarness(t *testing.T, clientOpts []connect.ClientOption, procOpts []runtime.Option, opts ...Option) *harness {
+func newHarness(t testing.TB, clientOpts []connect.ClientOption, procOpts []runtime.Option, opts ...Option) *harness {
 	t.Helper()
 	proc := runtime.NewProc("testproc", procOpts...)
 	agent := New(proc, opts...)

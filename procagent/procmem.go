@@ -31,7 +31,7 @@ func (s StatmReader) ReadMemory() (rss, vm uint64, ok bool) {
 	if err != nil {
 		return 0, 0, false
 	}
-	rss, vm, err = parseStatm(b, uint64(os.Getpagesize()))
+	rss, vm, err = parseStatm(b, uint64(os.Getpagesize())) //nolint:gosec // a page size is positive
 	return rss, vm, err == nil
 }
 

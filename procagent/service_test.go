@@ -115,10 +115,10 @@ func forEachProtocol(t *testing.T, procOpts []runtime.Option, opts []Option, f f
 }
 
 const (
-	running  = procagentv1.Status_STATUS_RUNNING
-	stopping = procagentv1.Status_STATUS_STOPPING
-	stopped  = procagentv1.Status_STATUS_STOPPED
-	failed   = procagentv1.Status_STATUS_FAILED
+	running        = procagentv1.Status_STATUS_RUNNING
+	stopping       = procagentv1.Status_STATUS_STOPPING
+	stopped        = procagentv1.Status_STATUS_STOPPED
+	failed         = procagentv1.Status_STATUS_FAILED
 	statusNotExist = procagentv1.Status_STATUS_NOT_EXIST
 )
 

@@ -33,7 +33,7 @@ func buildAgent(t *testing.T) string {
 			return
 		}
 		agentBin = filepath.Join(dir, "agent")
-		cmd := exec.Command("go", "build", "-o", agentBin, ".")
+		cmd := exec.CommandContext(context.Background(), "go", "build", "-o", agentBin, ".")
 		cmd.Stderr = os.Stderr
 		errBuild = cmd.Run()
 	})
@@ -57,7 +57,7 @@ type servedAgent struct {
 func startAgent(t *testing.T, args ...string) *servedAgent {
 	t.Helper()
 	bin := buildAgent(t)
-	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--orphan-timeout", "0"}, args...)...)
+	cmd := exec.CommandContext(context.Background(), bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--orphan-timeout", "0"}, args...)...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -105,7 +105,7 @@ func (a *servedAgent) wait(t *testing.T) int {
 // ctl runs the real `agent ctl` against the agent and returns stdout.
 func (a *servedAgent) ctl(t *testing.T, args ...string) (string, int) {
 	t.Helper()
-	cmd := exec.Command(buildAgent(t), append([]string{"ctl", "--addr", a.addr}, args...)...)
+	cmd := exec.CommandContext(t.Context(), buildAgent(t), append([]string{"ctl", "--addr", a.addr}, args...)...)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()

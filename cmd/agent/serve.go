@@ -106,7 +106,7 @@ func serve(ctx context.Context, cfg procagent.Config, actorsFile string, log *sl
 		return errors.Join(agent.Shutdown(sctx), proc.Close(sctx))
 	}
 
-	ln, err := net.Listen("tcp", cfg.Addr)
+	ln, err := new(net.ListenConfig).Listen(ctx, "tcp", cfg.Addr)
 	if err != nil {
 		return 1, errors.Join(fmt.Errorf("listen on %s: %w", cfg.Addr, err), shutdown())
 	}
@@ -145,7 +145,9 @@ func serve(ctx context.Context, cfg procagent.Config, actorsFile string, log *sl
 	dctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	err = srv.Shutdown(dctx) // drains in-flight RPCs, StopAll's reply among them
-	<-serveErr
+	if serr := <-serveErr; !errors.Is(serr, http.ErrServerClosed) {
+		err = errors.Join(err, serr)
+	}
 	return code, errors.Join(err, shutdown())
 }
 
