@@ -42,7 +42,7 @@ func BenchmarkG6_RoundTrip(b *testing.B) {
 		srv.Config.Protocols = h2c()
 		srv.Start()
 		defer srv.Close()
-		hc := &http.Client{Transport: &http.Transport{Protocols: h2c()}}
+		hc := &http.Client{Transport: &http.Transport{Protocols: h2cOnly()}}
 		defer hc.CloseIdleConnections()
 		ctx := context.Background()
 		payload := []byte("\n\x05bench\x1a\x06\n\x04echo")

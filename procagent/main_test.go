@@ -23,6 +23,7 @@ var protocols = []struct {
 }{
 	{"connect", nil},
 	{"grpc", []connect.ClientOption{connect.WithGRPC()}},
+	{"grpcweb", []connect.ClientOption{connect.WithGRPCWeb()}},
 }
 
 // harness is an agent behind a real in-process h2c server.
@@ -48,7 +49,7 @@ func newHarness(t testing.TB, clientOpts []connect.ClientOption, procOpts []runt
 	srv := httptest.NewUnstartedServer(mux)
 	srv.Config.Protocols = h2c()
 	srv.Start()
-	hc := &http.Client{Transport: &http.Transport{Protocols: h2c()}}
+	hc := &http.Client{Transport: &http.Transport{Protocols: h2cOnly()}}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
@@ -70,6 +71,14 @@ func newHarness(t testing.TB, clientOpts []connect.ClientOption, procOpts []runt
 	}
 }
 
+// h2cOnly makes a client speak HTTP/2 with prior knowledge, as gRPC does.
+func h2cOnly() *http.Protocols {
+	p := new(http.Protocols)
+	p.SetUnencryptedHTTP2(true)
+	return p
+}
+
+// h2c serves HTTP/1.1 and unencrypted HTTP/2 on one listener.
 func h2c() *http.Protocols {
 	p := new(http.Protocols)
 	p.SetHTTP1(true)
