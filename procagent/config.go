@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/procagent/procagent/runtime"
 	yaml "go.yaml.in/yaml/v3"
 )
 
@@ -76,13 +77,13 @@ var keyTable = []Key{
 		Doc:   "how often process RSS and VM gauges are republished; 0 disables",
 		field: func(c *Config) any { return &c.ProcessMemoryMetricInterval }},
 	{Name: "terminated_snapshot_retention", EnvVar: "PROCAGENT_TERMINATED_SNAPSHOT_RETENTION",
-		Flag: "terminated-snapshot-retention", Default: "100",
+		Flag: "terminated-snapshot-retention", Default: strconv.Itoa(runtime.DefaultRetention),
 		Doc:   "how many terminated actors keep an introspection snapshot (0 to 100000)",
 		field: func(c *Config) any { return &c.TerminatedSnapshotRetention }},
 	{Name: "flush_timeout", EnvVar: "PROCAGENT_FLUSH_TIMEOUT", Flag: "flush-timeout", Default: "5s",
 		Doc:   "how long StopAll and shutdown wait for telemetry to flush",
 		field: func(c *Config) any { return &c.FlushTimeout }},
-	{Name: "mailbox_size", EnvVar: "PROCAGENT_MAILBOX_SIZE", Flag: "mailbox-size", Default: "64",
+	{Name: "mailbox_size", EnvVar: "PROCAGENT_MAILBOX_SIZE", Flag: "mailbox-size", Default: strconv.Itoa(runtime.DefaultMailboxSize),
 		Doc:   "capacity of each actor's mailbox (1 to 1048576)",
 		field: func(c *Config) any { return &c.MailboxSize }},
 	{Name: "pyspy_bin", EnvVar: "PYSPY_BIN", Flag: "pyspy-bin",

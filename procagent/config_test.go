@@ -87,7 +87,7 @@ func TestConfigDefault(t *testing.T) {
 		ProcessMemoryMetricInterval: 300 * time.Second,
 		TerminatedSnapshotRetention: 100,
 		FlushTimeout:                5 * time.Second,
-		MailboxSize:                 64,
+		MailboxSize:                 32,
 		Pprof:                       "auto",
 		LogLevel:                    "info",
 	}
@@ -141,7 +141,7 @@ func TestConfigPrecedence(t *testing.T) {
 		want: map[string]configFrom{
 			"addr":           {"127.0.0.1:9464", "default", "PROCAGENT_ADDR"},
 			"orphan_timeout": {"1m0s", "default", "PROCAGENT_ORPHAN_TIMEOUT"},
-			"mailbox_size":   {"64", "default", "PROCAGENT_MAILBOX_SIZE"},
+			"mailbox_size":   {"32", "default", "PROCAGENT_MAILBOX_SIZE"},
 			"log_level":      {"info", "default", "PROCAGENT_LOG_LEVEL"},
 			"flush_timeout":  {"5s", "default", "PROCAGENT_FLUSH_TIMEOUT"},
 			"proc_name":      {"", "default", "PROCAGENT_PROC_NAME"},
@@ -582,7 +582,7 @@ func TestConfigDump(t *testing.T) {
 		{Name: "auth_token_file", Source: "default", EnvVar: "PROCAGENT_AUTH_TOKEN_FILE"},
 		{Name: "flush_timeout", Value: "5s", Default: "5s", Source: "env", EnvVar: "PROCAGENT_FLUSH_TIMEOUT"},
 		{Name: "log_level", Value: "info", Default: "info", Source: "flag", EnvVar: "PROCAGENT_LOG_LEVEL"},
-		{Name: "mailbox_size", Value: "256", Default: "64", Source: "file", EnvVar: "PROCAGENT_MAILBOX_SIZE", Changed: true},
+		{Name: "mailbox_size", Value: "256", Default: "32", Source: "file", EnvVar: "PROCAGENT_MAILBOX_SIZE", Changed: true},
 		{Name: "metrics_addr", Value: ":9465", Source: "file", EnvVar: "PROCAGENT_METRICS_ADDR", Changed: true},
 		{Name: "orphan_timeout", Value: "1m30s", Default: "1m0s", Source: "file", EnvVar: "PROCAGENT_ORPHAN_TIMEOUT", Changed: true},
 		{Name: "otlp_endpoint", Source: "default", EnvVar: "PROCAGENT_OTLP_ENDPOINT"},

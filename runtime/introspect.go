@@ -30,9 +30,8 @@ type ActorInfo struct {
 // Failed reports whether the actor ended in failure.
 func (i ActorInfo) Failed() bool { return i.Event != nil && i.Event.IsError() }
 
-// infoLocked builds the record; c.mu is held. enqueued < 0 reads the live
-// counters, otherwise it is the final count of an ended actor.
-func (c *cell) infoLocked(enqueued int64) ActorInfo {
+// infoLocked builds the record; c.mu is held.
+func (c *cell) infoLocked() ActorInfo {
 	info := ActorInfo{
 		Name:       c.name,
 		Type:       c.typeName,
@@ -47,9 +46,8 @@ func (c *cell) infoLocked(enqueued int64) ActorInfo {
 	if l := c.last.Load(); l != nil {
 		info.LastHandler = *l
 	}
-	deq := c.deq.Load()
-	info.MessagesProcessed = uint64(max(deq, 0))
-	if enqueued < 0 {
+	info.MessagesProcessed = uint64(max(c.processed.Load(), 0))
+	if !c.dead.Load() {
 		info.QueueDepth = c.depth()
 	}
 	if c.event != nil {

@@ -3,7 +3,6 @@ package runtime
 import (
 	"context"
 	"errors"
-	"math"
 	"sync/atomic"
 	"time"
 )
@@ -11,7 +10,7 @@ import (
 // DefaultMailboxSize is the capacity of an actor's mailbox unless
 // WithMailboxSize says otherwise. A full mailbox is back-pressure: Send
 // waits, TrySend fails with ErrMailboxFull.
-const DefaultMailboxSize = 64
+const DefaultMailboxSize = 32
 
 // Errors of the message path.
 var (
@@ -33,10 +32,6 @@ type wakeMsg struct{}
 // wake is the control message that wakes an idle actor to see a stop; it is
 // never counted.
 var wake any = &wakeMsg{}
-
-// deadEnq marks a mailbox whose actor has ended: enqueue counts that see a
-// negative value roll back.
-const deadEnq = math.MinInt64 / 2
 
 // queue is the proc-wide queue accounting: the total depth read in O(1), a
 // monotonic high-water mark and the time the total was last non-zero.
@@ -86,10 +81,10 @@ func (q *queue) enqueue() {
 	}
 }
 
-// dequeue counts n messages leaving the mailboxes (taken, rolled back, or
+// dequeue counts one message leaving the mailboxes (taken, rolled back, or
 // dropped with an ended actor) and notes when the total drops to zero.
-func (q *queue) dequeue(n int64) {
-	d := q.dequeued.Add(n)
+func (q *queue) dequeue() {
+	d := q.dequeued.Add(1)
 	// enqSeen <= enqueued, so d < enqSeen means the total is not zero.
 	if d < q.enqSeen.Load() {
 		return
@@ -99,28 +94,6 @@ func (q *queue) dequeue(n int64) {
 	if e == d {
 		q.lastNonzero.Store(time.Now().UnixNano())
 	}
-}
-
-// mailbox accounting per actor: depth = enq - deq. The sender counts enq
-// (after the proc total), the actor counts deq (before the proc total), so
-// the proc total is never below the sum of the depths.
-// enq (written by senders) and deq (by the actor) sit on separate cache
-// lines so they do not false-share.
-type counters struct {
-	enq atomic.Int64
-	_   [56]byte
-	deq atomic.Int64
-	_   [56]byte
-}
-
-// depth returns the number of messages waiting; 0 once the actor ended.
-func (m *counters) depth() int64 {
-	d := m.deq.Load()
-	e := m.enq.Load()
-	if e < 0 || e < d {
-		return 0
-	}
-	return e - d
 }
 
 // Send posts msg to the actor's mailbox, waiting while it is full until ctx
@@ -159,64 +132,97 @@ func (r *Ref) Ask(ctx context.Context, msg any) (any, error) {
 }
 
 // post counts the message, then hands it off; a failed hand-off is rolled
-// back. The fast path is two atomic adds and a channel send.
+// back. The fast path is one atomic add, two atomic loads and a channel send.
+//
+// Every message placed in a mailbox is received exactly once: by the actor's
+// loop, by its final drain, or by a sender that finds the actor dead after
+// its send and takes one message back out. Each of those receives uncounts
+// one message, so an ended actor never leaves a count behind.
 func (c *cell) post(ctx context.Context, env envelope, block bool) error {
-	q := &c.proc.queue
-	q.enqueue()
-	if c.enq.Add(1) < 0 {
-		c.enq.Add(-1)
-		q.dequeue(1)
+	if c.dead.Load() {
 		return ErrActorStopped
 	}
+	q := &c.proc.queue
+	q.enqueue()
 	select {
 	case c.mailbox <- env:
+		c.afterSend()
 		return nil
 	default:
 	}
 	if !block {
-		c.rollback()
+		q.dequeue()
 		return ErrMailboxFull
+	}
+	// A full mailbox: wait for room. No need to watch the actor's end: its
+	// drain makes room, and a send that lands after the drain is reclaimed.
+	done := ctx.Done()
+	if done == nil {
+		c.mailbox <- env
+		c.afterSend()
+		return nil
 	}
 	select {
 	case c.mailbox <- env:
+		c.afterSend()
 		return nil
-	case <-c.done:
-		c.rollback()
-		return ErrActorStopped
-	case <-ctx.Done():
-		c.rollback()
+	case <-done:
+		q.dequeue()
 		return ctx.Err()
 	}
 }
 
-// rollback uncounts a message that was not handed off. When the actor ended
-// in between, its final settle already took the message out of the total.
-func (c *cell) rollback() {
-	if c.enq.Add(-1) >= 0 {
-		c.proc.queue.dequeue(1)
+// afterSend reclaims one message when the actor died around the hand-off:
+// its drain may have run before the message arrived.
+func (c *cell) afterSend() {
+	if c.dead.Load() {
+		c.takeOne()
 	}
 }
 
-// received counts one message taken from the mailbox.
-func (c *cell) received() {
-	c.deq.Add(1)
-	c.proc.queue.dequeue(1)
+// takeOne receives one message from the mailbox, if any, and uncounts it;
+// an Ask waiting on it is told the actor stopped.
+func (c *cell) takeOne() bool {
+	select {
+	case env := <-c.mailbox:
+		c.uncount(env)
+		if env.reply != nil {
+			env.reply <- Reply{Err: ErrActorStopped}
+		}
+		return true
+	default:
+		return false
+	}
 }
 
-// settle closes the accounting of an ended actor: its undrained depth leaves
-// the proc total, and later senders see the mailbox as dead.
-func (c *cell) settle() (enqueued int64) {
-	e := c.enq.Swap(deadEnq)
-	if d := e - c.deq.Load(); d > 0 {
-		c.proc.queue.dequeue(d)
+// uncount takes a received message out of the accounting.
+func (c *cell) uncount(env envelope) {
+	if env.msg == wake {
+		c.wakes.Add(-1)
+		return
 	}
-	return e
+	c.proc.queue.dequeue()
+}
+
+// settle closes the accounting of an ended actor: later senders see it
+// dead, and its undrained messages leave the proc total.
+func (c *cell) settle() {
+	c.dead.Store(true)
+	for c.takeOne() {
+	}
+}
+
+// depth returns the number of messages waiting in the mailbox.
+func (c *cell) depth() int64 {
+	return max(int64(len(c.mailbox))-int64(c.wakes.Load()), 0)
 }
 
 // wakeUp nudges an idle actor so it sees a stop; a full mailbox needs none.
 func (c *cell) wakeUp() {
+	c.wakes.Add(1)
 	select {
 	case c.mailbox <- envelope{msg: wake}:
 	default:
+		c.wakes.Add(-1)
 	}
 }

@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 )
@@ -179,7 +180,9 @@ func TestDyingActorLeavesTotal(t *testing.T) {
 	close(kb.gate)
 }
 
-// Senders racing an actor's death never leave a count behind.
+// Senders racing an actor's death never leave a count behind: every
+// message is received once, by the actor, its final drain or a sender
+// that reclaims it.
 func TestAccountingUnderChurn(t *testing.T) {
 	p := newTestProc(t)
 	for i := range 50 {
@@ -187,15 +190,31 @@ func TestAccountingUnderChurn(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
+		var wg sync.WaitGroup
+		wg.Go(func() {
 			for range 200 {
 				_ = r.TrySend(i)
 			}
-		}()
+		})
+		wg.Go(func() {
+			for range 100 {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+				_ = r.Send(ctx, i)
+				cancel()
+			}
+		})
+		wg.Go(func() {
+			for range 50 {
+				ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+				if _, err := r.Ask(ctx, i); err != nil && !errors.Is(err, ErrActorStopped) && !errors.Is(err, context.DeadlineExceeded) {
+					t.Errorf("Ask during churn: %v", err)
+				}
+				cancel()
+			}
+		})
+		time.Sleep(time.Duration(i%5) * 100 * time.Microsecond)
 		r.Stop("churn")
-		<-done
+		wg.Wait()
 		waitDone(t, r)
 	}
 	if got := p.Stats().QueueDepthTotal; got != 0 {

@@ -75,7 +75,7 @@ func (r *Ref) Pid() int {
 func (r *Ref) Info() ActorInfo {
 	r.c.mu.Lock()
 	defer r.c.mu.Unlock()
-	return r.c.infoLocked(-1)
+	return r.c.infoLocked()
 }
 
 // CreatedAt returns when the actor was spawned.
