@@ -110,7 +110,13 @@ func (c *cell) loop() (err error) {
 			c.last.Store(&name)
 		}
 		ctx.reply, ctx.sent = env.reply, false
-		err = c.actor.Handle(ctx, env.msg)
+		if obs := c.proc.handlerObs; obs != nil {
+			start := time.Now()
+			err = c.actor.Handle(ctx, env.msg)
+			obs.Handled(c.typeName, time.Since(start), err != nil)
+		} else {
+			err = c.actor.Handle(ctx, env.msg)
+		}
 		if env.reply != nil && !ctx.sent {
 			env.reply <- Reply{Err: err}
 		}

@@ -155,3 +155,49 @@ func TestIntrospectActor(t *testing.T) {
 		t.Fatal("info for a missing actor")
 	}
 }
+
+// handlerTimes records handler observations.
+type handlerTimes struct {
+	mu     sync.Mutex
+	calls  int
+	failed int
+}
+
+func (h *handlerTimes) Handled(typ string, d time.Duration, failed bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if typ == "sleep" && d >= 5*time.Millisecond {
+		h.calls++
+	}
+	if failed {
+		h.failed++
+	}
+}
+
+func TestSampleAndHandlerObserver(t *testing.T) {
+	obs := &handlerTimes{}
+	p := newTestProc(t, WithHandlerObserver(obs))
+	ctx := context.Background()
+	s, err := p.SpawnType("s", "sleep", []byte(`{"ms": 5}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.SpawnType("sys", "echo", nil, AsSystem()); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := s.Ask(ctx, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := map[string]ActorSample{}
+	p.Sample(func(a ActorSample) { got[a.Name] = a })
+	if len(got) != 2 || got["s"].Type != "sleep" || got["s"].Processed != 2 || got["s"].Status != StatusRunning || !got["sys"].System {
+		t.Fatalf("samples = %+v", got)
+	}
+	obs.mu.Lock()
+	defer obs.mu.Unlock()
+	if obs.calls != 2 || obs.failed != 0 {
+		t.Fatalf("handler observations: %d calls of >= 5ms, %d failed", obs.calls, obs.failed)
+	}
+}

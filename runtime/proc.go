@@ -27,14 +27,15 @@ var namePattern = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.:@/-]{0,127}$`)
 
 // Proc hosts actors. It is safe for concurrent use.
 type Proc struct {
-	name      string
-	registry  *Registry
-	log       *slog.Logger
-	mboxSize  int
-	queue     queue
-	retention *retention
-	coord     atomic.Pointer[Coordinator]
-	wg        sync.WaitGroup
+	name       string
+	registry   *Registry
+	log        *slog.Logger
+	mboxSize   int
+	queue      queue
+	retention  *retention
+	coord      atomic.Pointer[Coordinator]
+	handlerObs HandlerObserver
+	wg         sync.WaitGroup
 
 	mu     sync.RWMutex
 	live   map[string]*cell
