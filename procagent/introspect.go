@@ -100,10 +100,7 @@ func (a *Agent) procNode() *ProcNode {
 	if rss, vm, ok := a.mem.ReadMemory(); ok {
 		n.RSSBytes, n.VMBytes = &rss, &vm
 	}
-	a.mu.Lock()
-	n.FailedActorCount = len(a.failed)
-	a.mu.Unlock()
-	n.IsPoisoned = n.FailedActorCount > 0
+	n.IsPoisoned, n.FailedActorCount = a.Poisoned()
 	return n
 }
 
@@ -117,4 +114,12 @@ func actorNode(info runtime.ActorInfo) *ActorNode {
 		n.FailureReason, n.ExitCode, n.FailedAt = ev.Reason, ev.ExitCode, ev.Time
 	}
 	return n
+}
+
+// Poisoned reports whether any actor failed by a supervision event, and how
+// many did: the cheap read behind the poisoned-proc metric.
+func (a *Agent) Poisoned() (poisoned bool, failed int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.failed) > 0, len(a.failed)
 }
