@@ -148,6 +148,7 @@ func serve(ctx context.Context, cfg procagent.Config, actorsFile string, log *sl
 	if serr := <-serveErr; !errors.Is(serr, http.ErrServerClosed) {
 		err = errors.Join(err, serr)
 	}
+	log.Info("procagent exiting", "exit_code", code)
 	return code, errors.Join(err, shutdown())
 }
 
