@@ -284,12 +284,19 @@ func (a *Agent) GetState(id string) (State, error) {
 	if err := ValidateID(id); err != nil {
 		return State{}, err
 	}
+	_, st := a.lookup(id)
+	return st, nil
+}
+
+// lookup returns id's instance and its state: nil and NOT_EXIST when the
+// id is unknown.
+func (a *Agent) lookup(id string) (*instance, State) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if inst := a.instances[id]; inst != nil {
-		return inst.state(), nil
+		return inst, inst.state()
 	}
-	return notExist(id), nil
+	return nil, notExist(id)
 }
 
 // KeepaliveGetState is GetState, and the actor now expires ttl after this
@@ -370,13 +377,7 @@ func (a *Agent) Send(ctx context.Context, id string, payload any, wait bool) (St
 	if err := ValidateID(id); err != nil {
 		return State{}, nil, err
 	}
-	a.mu.Lock()
-	inst := a.instances[id]
-	var st State
-	if inst != nil {
-		st = inst.state()
-	}
-	a.mu.Unlock()
+	inst, st := a.lookup(id)
 	switch {
 	case inst == nil:
 		return notExist(id), nil, fmt.Errorf("send to %q: %w", id, ErrNotFound)

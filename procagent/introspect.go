@@ -61,13 +61,7 @@ func (a *Agent) QueryChild(ref string) (Node, error) {
 		return Node{Actor: actorNode(info)}, nil
 	}
 	// A resource whose spawn failed has no runtime actor, only an instance.
-	a.mu.Lock()
-	inst := a.instances[ref]
-	var st State
-	if inst != nil {
-		st = inst.state()
-	}
-	a.mu.Unlock()
+	inst, st := a.lookup(ref)
 	if inst == nil {
 		return Node{}, fmt.Errorf("query %q: %w", ref, ErrNotFound)
 	}
