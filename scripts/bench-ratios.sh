@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench-ratios.sh summarises `go test -bench` output (a file, or stdin).
 #
-# 1. Lines whose benchmark reported a metric with "ratio" in its unit (b.ReportMetric)
+# 1. Lines whose benchmark reported a metric with "ratio" or "B/actor" in its unit (b.ReportMetric)
 #    are repeated as they are.
 # 2. Each pair Benchmark<ID>_<Name>/actor and Benchmark<ID>_<Name>/baseline (also with
 #    deeper sub-benchmarks, e.g. .../actor/size=64 vs .../baseline/size=64) is printed as
@@ -34,7 +34,7 @@ function fmtns(v) {
   sub(/-[0-9]+$/, "", name)      # drop the GOMAXPROCS suffix
 
   for (i = 3; i < NF; i += 2) {
-    if ($(i + 1) ~ /ratio/) {
+    if ($(i + 1) ~ /ratio|B\/actor/) {
       reported[++nreported] = $0
       break
     }
