@@ -67,11 +67,15 @@ tools: ## install the pinned Go tools into .tools/bin when missing (TOOLS=...)
 tools-versions: ## print the pinned Go tool versions
 	@bash $(TOOLS_SH) versions
 
+.PHONY: otelcol
+otelcol: ## build the OpenTelemetry Collector the tests push to into .tools/otelcol when missing
+	@bash scripts/otelcol.sh
+
 ##@ Checks
 
 .PHONY: test
-test: deps ## run the unit tests with the race detector (TESTFLAGS, PKGS)
-	$(GO) test $(TESTFLAGS) $(PKGS)
+test: deps otelcol ## run the unit tests with the race detector (TESTFLAGS, PKGS)
+	PROCAGENT_OTELCOL="$$(bash scripts/otelcol.sh | tail -1)" $(GO) test $(TESTFLAGS) $(PKGS)
 
 .PHONY: e2e
 e2e: deps ## run the end-to-end tests through the real binary
