@@ -15,8 +15,10 @@ import (
 // but loopback without a token is refused.
 func loadToken(cfg procagent.Config) (string, error) {
 	if cfg.AuthTokenFile == "" {
-		if !isLoopback(cfg.Addr) {
-			return "", fmt.Errorf("refusing to listen on %s without a token: set auth_token_file (flag --auth-token-file)", cfg.Addr)
+		for _, addr := range []string{cfg.Addr, cfg.MetricsAddr} {
+			if addr != "" && !isLoopback(addr) {
+				return "", fmt.Errorf("refusing to listen on %s without a token: set auth_token_file (flag --auth-token-file)", addr)
+			}
 		}
 		return "", nil
 	}

@@ -56,8 +56,15 @@ type servedAgent struct {
 // listens.
 func startAgent(t *testing.T, args ...string) *servedAgent {
 	t.Helper()
+	return startAgentEnv(t, nil, args...)
+}
+
+// startAgentEnv is startAgent with extra environment variables.
+func startAgentEnv(t *testing.T, env []string, args ...string) *servedAgent {
+	t.Helper()
 	bin := buildAgent(t)
 	cmd := exec.CommandContext(context.Background(), bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--orphan-timeout", "0"}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -7,16 +7,18 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"strconv"
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel"
+
 	"github.com/procagent/procagent/procagent"
 	"github.com/procagent/procagent/runtime"
+	"github.com/procagent/procagent/telemetry"
 )
 
 // serveFlags are the flags of `agent serve`: one per config key, bound
@@ -76,6 +78,66 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
 }
 
+// node is a running agent: telemetry, the proc, the agent and its
+// listeners, wired in the one order that works (telemetry first, since the
+// proc and the agent report to it; Observe last, since it reads them).
+type node struct {
+	tel     *telemetry.Telemetry
+	proc    *runtime.Proc
+	agent   *procagent.Agent
+	servers []*listener
+}
+
+func newNode(ctx context.Context, cfg procagent.Config, name string, log *slog.Logger) (*node, error) {
+	tel, err := telemetry.New(ctx, telemetry.Options{
+		ServiceVersion: version,
+		ProcID:         name,
+		OTLPEndpoint:   cfg.OTLPEndpoint,
+		Registry:       prometheus.NewRegistry(),
+		Logger:         log,
+		MemoryInterval: cfg.ProcessMemoryMetricInterval,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("telemetry: %w", err)
+	}
+	otel.SetErrorHandler(tel.ErrorHandler()) // the SDK reports export errors only globally
+	n := &node{tel: tel}
+	n.proc = runtime.NewProc(name,
+		runtime.WithLogger(log),
+		runtime.WithMailboxSize(cfg.MailboxSize),
+		runtime.WithRetention(cfg.TerminatedSnapshotRetention),
+		runtime.WithHandlerObserver(tel.HandlerObserver()))
+	n.agent = procagent.New(n.proc,
+		procagent.WithLogger(log),
+		procagent.WithOrphanTimeout(cfg.OrphanTimeout),
+		procagent.WithFlushTimeout(cfg.FlushTimeout),
+		procagent.WithObserver(tel.Observer()),
+		procagent.WithFlusher(tel),
+		procagent.WithConfig(cfg))
+	if err := tel.Observe(n.proc, n.agent); err != nil {
+		return nil, errors.Join(fmt.Errorf("telemetry: %w", err), n.shutdown(cfg))
+	}
+	if err := n.agent.Start(ctx); err != nil {
+		return nil, errors.Join(err, n.shutdown(cfg))
+	}
+	return n, nil
+}
+
+// shutdown stops what newNode started, telemetry last so that it sees the
+// end of everything else. It is bounded by the flush timeout.
+func (n *node) shutdown(cfg procagent.Config) error {
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.FlushTimeout+10*time.Second)
+	defer cancel()
+	var errs []error
+	if n.agent != nil {
+		errs = append(errs, n.agent.Shutdown(ctx))
+	}
+	if n.proc != nil {
+		errs = append(errs, n.proc.Close(ctx))
+	}
+	return errors.Join(append(errs, n.tel.Shutdown(ctx))...)
+}
+
 // serve runs the agent until a signal or StopAll, and returns StopAll's
 // exit code.
 func serve(ctx context.Context, cfg procagent.Config, actorsFile string, log *slog.Logger, stdout io.Writer) (int, error) {
@@ -88,36 +150,22 @@ func serve(ctx context.Context, cfg procagent.Config, actorsFile string, log *sl
 		host, _ := os.Hostname()
 		name = host + "-" + strconv.Itoa(os.Getpid())
 	}
-	proc := runtime.NewProc(name,
-		runtime.WithLogger(log),
-		runtime.WithMailboxSize(cfg.MailboxSize),
-		runtime.WithRetention(cfg.TerminatedSnapshotRetention))
-	agent := procagent.New(proc,
-		procagent.WithLogger(log),
-		procagent.WithOrphanTimeout(cfg.OrphanTimeout),
-		procagent.WithFlushTimeout(cfg.FlushTimeout),
-		procagent.WithConfig(cfg))
-	if err := agent.Start(ctx); err != nil {
+	n, err := newNode(ctx, cfg, name, log)
+	if err != nil {
 		return 1, err
 	}
-	shutdown := func() error {
-		sctx, cancel := context.WithTimeout(context.Background(), cfg.FlushTimeout+10*time.Second)
-		defer cancel()
-		return errors.Join(agent.Shutdown(sctx), proc.Close(sctx))
+	serveErr := make(chan error, 2)
+	for _, l := range listeners(n, cfg, token, log) {
+		if err := l.start(ctx, serveErr); err != nil {
+			return 1, errors.Join(err, n.stopServers(), n.shutdown(cfg))
+		}
+		n.servers = append(n.servers, l)
+		log.Info("procagent serving", "addr", l.addr, "serves", l.what, "proc", name)
+		fmt.Fprintf(stdout, "procagent %s on http://%s\n", l.what, l.addr)
 	}
-
-	ln, err := new(net.ListenConfig).Listen(ctx, "tcp", cfg.Addr)
-	if err != nil {
-		return 1, errors.Join(fmt.Errorf("listen on %s: %w", cfg.Addr, err), shutdown())
-	}
-	srv := newServer(agent, cfg, token, log)
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
-	log.Info("procagent serving", "addr", ln.Addr().String(), "proc", name, "pprof", cfg.PprofEnabled())
-	fmt.Fprintf(stdout, "procagent listening on http://%s\n", ln.Addr())
 
 	if actorsFile != "" {
-		if err := createBootActors(agent, actorsFile, log); err != nil {
+		if err := createBootActors(n.agent, actorsFile, log); err != nil {
 			log.Error("boot actors", "err", err)
 		}
 	}
@@ -127,50 +175,33 @@ func serve(ctx context.Context, cfg procagent.Config, actorsFile string, log *sl
 	case <-ctx.Done():
 		log.Info("signal received: stopping all actors")
 		sctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		res, err := agent.StopAll(sctx, "signal")
+		res, err := n.agent.StopAll(sctx, "signal")
 		cancel()
 		if err != nil {
 			log.Error("stop all on signal", "err", err)
 		}
 		code = res.ExitCode
 		select { // the exit code arrives once telemetry is flushed
-		case code = <-agent.Exit():
+		case code = <-n.agent.Exit():
 		case <-time.After(cfg.FlushTimeout + time.Second):
 		}
-	case code = <-agent.Exit():
+	case code = <-n.agent.Exit():
 		log.Info("stop all finished", "exit_code", code)
 	case err := <-serveErr:
-		return 1, errors.Join(fmt.Errorf("serve: %w", err), shutdown())
+		return 1, errors.Join(fmt.Errorf("serve: %w", err), n.stopServers(), n.shutdown(cfg))
 	}
-	dctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err = srv.Shutdown(dctx) // drains in-flight RPCs, StopAll's reply among them
-	if serr := <-serveErr; !errors.Is(serr, http.ErrServerClosed) {
-		err = errors.Join(err, serr)
-	}
+	err = n.stopServers() // drains in-flight RPCs, StopAll's reply among them
 	log.Info("procagent exiting", "exit_code", code)
-	return code, errors.Join(err, shutdown())
+	return code, errors.Join(err, n.shutdown(cfg))
 }
 
-// newServer builds the one HTTP listener: Connect, gRPC and gRPC-Web over
-// h2c, and /debug/pprof when enabled.
-func newServer(agent *procagent.Agent, cfg procagent.Config, token string, log *slog.Logger) *http.Server {
-	mux := http.NewServeMux()
-	procagent.NewService(agent).Mount(mux)
-	if cfg.PprofEnabled() {
-		mountPprof(mux)
+// stopServers shuts the listeners down gracefully.
+func (n *node) stopServers() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var errs []error
+	for _, l := range n.servers {
+		errs = append(errs, l.stop(ctx))
 	}
-	var h http.Handler = mux
-	if token != "" {
-		h = requireToken(token, h)
-	}
-	protocols := new(http.Protocols)
-	protocols.SetHTTP1(true)
-	protocols.SetUnencryptedHTTP2(true)
-	return &http.Server{
-		Handler:           h,
-		Protocols:         protocols,
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	return errors.Join(errs...)
 }

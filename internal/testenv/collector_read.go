@@ -51,7 +51,7 @@ func (c *Collector) WaitForMetric(t testing.TB, name string, cond func(Point) bo
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("collector: no point of %q satisfied the condition after %v; points of that name: %+v", name, timeout, named)
+			t.Fatalf("collector: no point of %q satisfied the condition after %v; %d points of that name, the newest: %+v", name, timeout, len(named), lastN(named, 5))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -75,7 +75,7 @@ func (c *Collector) WaitForSpan(t testing.TB, name string, cond func(Span) bool,
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("collector: no span %q satisfied the condition after %v; spans of that name: %+v", name, timeout, named)
+			t.Fatalf("collector: no span %q satisfied the condition after %v; %d spans of that name, the newest: %+v", name, timeout, len(named), lastN(named, 5))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -89,4 +89,12 @@ func readIfExists(t testing.TB, path string) []byte {
 		t.Fatalf("read %s: %v", path, err)
 	}
 	return data
+}
+
+// lastN returns the last n of xs, for failure messages that stay readable.
+func lastN[T any](xs []T, n int) []T {
+	if len(xs) > n {
+		return xs[len(xs)-n:]
+	}
+	return xs
 }
