@@ -4,7 +4,7 @@
 // client_golang's process and Go collectors) and, when an endpoint is
 // configured, a periodic OTLP/gRPC push; a TracerProvider that batches spans
 // to OTLP/gRPC; the instruments and the name table (names.go, documented in
-// METRICS.md); the procfs memory republish (memory.go, statm.go); and the
+// the README); the procfs memory republish (memory.go, statm.go); and the
 // Connect interceptor for RPC metrics and spans.
 //
 // It implements the small interfaces its consumers declare:

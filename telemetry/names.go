@@ -2,7 +2,7 @@ package telemetry
 
 // metricSpec names one metric family in both exports: the OTel instrument
 // (pushed over OTLP) and the Prometheus family /metrics serves. It is the
-// one name table: instruments, the client_golang collector and METRICS.md
+// one name table: instruments, the client_golang collector and the README
 // are all made from it.
 type metricSpec struct {
 	// OTel is the instrument name, Unit its UCUM unit.
@@ -111,7 +111,7 @@ var (
 		Source: "client_golang's promhttp"}
 )
 
-// metricTable is every family on /metrics or OTLP, in METRICS.md's order.
+// metricTable is every family on /metrics or OTLP, in the README's order.
 func metricTable() []metricSpec {
 	out := append([]metricSpec(nil), emitted...)
 	return append(out, mRPCDuration, mMemoryUsage, mMemoryVirtual, mTargetInfo, mProcessSelf, mGoSelf, mPromhttp)

@@ -14,15 +14,15 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-var update = flag.Bool("update", false, "rewrite the table in METRICS.md from the name table")
+var update = flag.Bool("update", false, "rewrite the table in the README from the name table")
 
 const (
-	metricsDoc = "METRICS.md"
+	metricsDoc = "../README.md"
 	tableBegin = "<!-- BEGIN metrics table: generated from names.go by `go test ./telemetry -run TestMetricsDoc -update` -->\n"
 	tableEnd   = "<!-- END metrics table -->\n"
 )
 
-// renderTable is METRICS.md's table: one row per family.
+// renderTable is the README's table: one row per family.
 func renderTable() string {
 	var b strings.Builder
 	b.WriteString("| OTel name | Unit | Prometheus name | Type | Labels | Meaning |\n")
@@ -51,7 +51,7 @@ func renderTable() string {
 	return b.String()
 }
 
-// TestMetricsDoc keeps METRICS.md's table equal to the name table.
+// TestMetricsDoc keeps the README's table equal to the name table.
 func TestMetricsDoc(t *testing.T) {
 	doc, err := os.ReadFile(metricsDoc)
 	if err != nil {

@@ -105,6 +105,20 @@ func TestE2EPrometheusScrapesAgent(t *testing.T) {
 	}, wait)
 	prom.WaitFor(t, `process_resident_memory_bytes`, func(s []testenv.Sample) bool { return len(s) == 1 && s[0].Value > 0 }, wait)
 
+	// Every metric in the README's table reaches Prometheus once each kind of
+	// event has happened: a handled message, a stop, a supervision event.
+	a.exerciseAll(t)
+	for _, m := range readmeMetrics(t) {
+		if m.prom == "" {
+			continue
+		}
+		q := m.prom
+		if m.kind == "histogram" {
+			q += "_count"
+		}
+		prom.WaitFor(t, q, func(s []testenv.Sample) bool { return len(s) > 0 }, wait)
+	}
+
 	a.ctl(t, "stopall")
 	if code := a.wait(t); code != 0 {
 		t.Fatalf("exit code %d", code)
@@ -151,6 +165,13 @@ func TestE2ECollectorReceivesAndResumes(t *testing.T) {
 		t.Fatalf("span resource = %v", span.Resource)
 	}
 
+	a.exerciseAll(t)
+	for _, m := range readmeMetrics(t) {
+		if m.otel != "" {
+			col.WaitForMetric(t, m.otel, nil, wait)
+		}
+	}
+
 	col.Stop()
 	rssBefore := rssOf(t, a.cmd.Process.Pid)
 	for i := range 20 { // keep the agent busy while nothing receives
@@ -174,6 +195,63 @@ func TestE2ECollectorReceivesAndResumes(t *testing.T) {
 	if code := a.wait(t); code != 1 { // the crash actor failed
 		t.Fatalf("exit code %d, want 1", code)
 	}
+}
+
+// exerciseAll makes every kind of event the metrics count happen: a
+// handled message, a stop and its supervision event.
+func (a *servedAgent) exerciseAll(t *testing.T) {
+	t.Helper()
+	if _, code := a.ctl(t, "send", "echo", `"ping"`, "--wait"); code != 0 {
+		t.Fatal("send to echo failed")
+	}
+	a.ctl(t, "stop", "slow") // interrupts its sleep: a clean stop
+	if out, code := a.ctl(t, "wait", "slow", "--min", "STOPPED"); code != 0 || !strings.Contains(out, "STOPPED") {
+		t.Fatalf("slow did not stop: %s", out)
+	}
+}
+
+// metricRow is one row of the README's metrics table.
+type metricRow struct {
+	otel, prom, kind string
+}
+
+// readmeMetrics reads the README's metrics table: the OTel and Prometheus
+// name of every family the agent itself emits (rows naming a family of
+// another library, like process_*, carry no single name and are skipped).
+func readmeMetrics(t *testing.T) []metricRow {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	begin := strings.Index(text, "<!-- BEGIN metrics table")
+	end := strings.Index(text, "<!-- END metrics table -->")
+	if begin < 0 || end < begin {
+		t.Fatal("README has no metrics table")
+	}
+	var rows []metricRow
+	for _, line := range strings.Split(text[begin:end], "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) < 6 || !strings.HasPrefix(strings.TrimSpace(cells[1]), "`") && strings.TrimSpace(cells[1]) != "—" {
+			continue
+		}
+		name := func(c string) string {
+			c = strings.TrimSpace(c)
+			if !strings.HasPrefix(c, "`") || strings.Contains(c, "*") {
+				return ""
+			}
+			return strings.Trim(c, "`")
+		}
+		r := metricRow{otel: name(cells[1]), prom: name(cells[3]), kind: strings.TrimSpace(cells[4])}
+		if r.otel != "" || r.prom != "" {
+			rows = append(rows, r)
+		}
+	}
+	if len(rows) < 10 {
+		t.Fatalf("only %d metrics in the README table", len(rows))
+	}
+	return rows
 }
 
 // rssOf reads a process's resident set size from /proc.
