@@ -93,6 +93,9 @@ var keyTable = []Key{
 		AltEnvVars: []string{"OTEL_EXPORTER_OTLP_ENDPOINT"}, Flag: "otlp-endpoint",
 		Doc:   "OTLP/gRPC endpoint for metrics and traces; empty disables OTLP export",
 		field: func(c *Config) any { return &c.OTLPEndpoint }},
+	{Name: "actor_series_cap", EnvVar: "PROCAGENT_ACTOR_SERIES_CAP", Flag: "actor-series-cap", Default: "1000",
+		Doc:   "most per-actor queue-depth series exported, the deepest queues first (1 to 1000000)",
+		field: func(c *Config) any { return &c.ActorSeriesCap }},
 	{Name: "auth_token_file", EnvVar: "PROCAGENT_AUTH_TOKEN_FILE", Flag: "auth-token-file",
 		Doc:   "file holding the bearer token RPC callers must present; empty disables auth",
 		field: func(c *Config) any { return &c.AuthTokenFile }},
@@ -135,6 +138,7 @@ type Config struct {
 	MailboxSize                 int
 	PySpyBin                    string
 	OTLPEndpoint                string
+	ActorSeriesCap              int
 	AuthTokenFile               string
 	Pprof                       string // auto, on or off; see PprofEnabled
 	LogLevel                    string // debug, info, warn or error; slog.Level's UnmarshalText reads it
@@ -193,6 +197,7 @@ func (c Config) Validate() error {
 	v.inRange("terminated_snapshot_retention", c.TerminatedSnapshotRetention, 0, 100_000)
 	v.nonNegative("flush_timeout", c.FlushTimeout)
 	v.inRange("mailbox_size", c.MailboxSize, 1, 1<<20)
+	v.inRange("actor_series_cap", c.ActorSeriesCap, 1, 1_000_000)
 	v.oneOf("pprof", c.Pprof, "auto", "on", "off")
 	v.oneOf("log_level", c.LogLevel, "debug", "info", "warn", "error")
 	return errors.Join(v.errs...)

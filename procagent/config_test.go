@@ -72,7 +72,7 @@ func TestConfigKeyKind(t *testing.T) {
 		"addr": "string", "metrics_addr": "string", "proc_name": "string",
 		"orphan_timeout": "duration", "process_memory_metric_interval": "duration",
 		"terminated_snapshot_retention": "int", "flush_timeout": "duration", "mailbox_size": "int",
-		"pyspy_bin": "string", "otlp_endpoint": "string", "auth_token_file": "string",
+		"pyspy_bin": "string", "otlp_endpoint": "string", "auth_token_file": "string", "actor_series_cap": "int",
 		"pprof": "string", "log_level": "string",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -88,6 +88,7 @@ func TestConfigDefault(t *testing.T) {
 		TerminatedSnapshotRetention: 100,
 		FlushTimeout:                5 * time.Second,
 		MailboxSize:                 32,
+		ActorSeriesCap:              1000,
 		Pprof:                       "auto",
 		LogLevel:                    "info",
 	}
@@ -578,6 +579,7 @@ func TestConfigDump(t *testing.T) {
 		t.Fatalf("LoadConfig: %v", err)
 	}
 	want := []ConfigEntry{
+		{Name: "actor_series_cap", Value: "1000", Default: "1000", Source: "default", EnvVar: "PROCAGENT_ACTOR_SERIES_CAP"},
 		{Name: "addr", Value: "0.0.0.0:9464", Default: "127.0.0.1:9464", Source: "file", EnvVar: "PROCAGENT_ADDR", Changed: true},
 		{Name: "auth_token_file", Source: "default", EnvVar: "PROCAGENT_AUTH_TOKEN_FILE"},
 		{Name: "flush_timeout", Value: "5s", Default: "5s", Source: "env", EnvVar: "PROCAGENT_FLUSH_TIMEOUT"},

@@ -96,6 +96,7 @@ func newNode(ctx context.Context, cfg procagent.Config, name string, log *slog.L
 		Registry:       prometheus.NewRegistry(),
 		Logger:         log,
 		MemoryInterval: cfg.ProcessMemoryMetricInterval,
+		ActorSeriesCap: cfg.ActorSeriesCap,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("telemetry: %w", err)
