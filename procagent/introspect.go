@@ -117,3 +117,19 @@ func (a *Agent) Poisoned() (poisoned bool, failed int) {
 	defer a.mu.Unlock()
 	return len(a.failed) > 0, len(a.failed)
 }
+
+// ActorPid returns the OS process of the actor behind id: ErrNotFound for
+// an unknown id, ErrNotRunning for an actor without a live process.
+func (a *Agent) ActorPid(id string) (int, error) {
+	if err := ValidateID(id); err != nil {
+		return 0, err
+	}
+	inst, st := a.lookup(id)
+	switch {
+	case inst == nil:
+		return 0, fmt.Errorf("actor %q: %w", id, ErrNotFound)
+	case inst.ref == nil || st.Status.IsTerminated() || st.Actor.Pid == 0:
+		return 0, fmt.Errorf("actor %q (%v) has no live process: %w", id, st.Status, ErrNotRunning)
+	}
+	return st.Actor.Pid, nil
+}
