@@ -2,7 +2,6 @@ package procagent
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -190,78 +189,6 @@ func (a *Agent) stopLocked(inst *instance, reason string) bool {
 	return true
 }
 
-// StopAllResult is what StopAll reports.
-type StopAllResult struct {
-	// ExitCode is 1 if any actor failed, else 0.
-	ExitCode int
-	// Stopped lists the ids this call asked to stop.
-	Stopped []string
-}
-
-// StopAll stops every actor and refuses new ones. Once all are terminal,
-// telemetry is flushed (bounded by the flush timeout) and the exit code is
-// delivered on Exit. StopAll itself returns when all are terminal, or when
-// ctx is done (the stop carries on).
-func (a *Agent) StopAll(ctx context.Context, reason string) (StopAllResult, error) {
-	if reason == "" {
-		reason = "stop all"
-	}
-	var res StopAllResult
-	a.mu.Lock()
-	if !a.stopping {
-		a.stopping = true
-		for _, id := range slices.Sorted(maps.Keys(a.instances)) {
-			inst := a.instances[id]
-			if a.stopLocked(inst, reason) {
-				res.Stopped = append(res.Stopped, id)
-				a.transitionLocked(inst)
-			}
-		}
-	}
-	a.checkAllTerminalLocked()
-	a.mu.Unlock()
-	select {
-	case <-a.terminal:
-	case <-ctx.Done():
-		return res, fmt.Errorf("stop all: %w", ctx.Err())
-	}
-	a.mu.Lock()
-	res.ExitCode = a.exitCode
-	a.mu.Unlock()
-	return res, nil
-}
-
-// checkAllTerminalLocked finishes a StopAll once every actor is terminal:
-// exit code, then a flush off the lock, then the code on Exit.
-func (a *Agent) checkAllTerminalLocked() {
-	if !a.stopping {
-		return
-	}
-	select {
-	case <-a.terminal:
-		return // already finished
-	default:
-	}
-	for _, inst := range a.instances {
-		if !inst.terminal() {
-			return
-		}
-		if inst.failed() {
-			a.exitCode = 1
-		}
-	}
-	close(a.terminal)
-	code := a.exitCode
-	a.bg.Go(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), a.flushTimeout)
-		defer cancel()
-		if err := a.flusher.Flush(ctx); err != nil {
-			a.log.Warn("telemetry flush after stop all", "err", err)
-		}
-		a.exit <- code
-	})
-}
-
 // Supervise records an actor's supervision event: the coordinator side of
 // the runtime. It implements runtime.Coordinator and does not block.
 func (a *Agent) Supervise(ev runtime.SupervisionEvent) {
@@ -299,57 +226,6 @@ func (a *Agent) lookup(id string) (*instance, State) {
 	return nil, notExist(id)
 }
 
-// KeepaliveGetState is GetState, and the actor now expires ttl after this
-// call on the monotonic clock (the orphan timeout when ttl is 0). An
-// expired actor is stopped by the sweep with reason "orphaned".
-func (a *Agent) KeepaliveGetState(id string, ttl time.Duration) (State, error) {
-	if err := ValidateID(id); err != nil {
-		return State{}, err
-	}
-	if ttl < 0 {
-		return State{}, fmtErr(ErrInvalidArgument, "ttl must not be negative, got %v", ttl)
-	}
-	if ttl == 0 {
-		ttl = a.orphanTimeout
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	inst := a.instances[id]
-	if inst == nil {
-		return notExist(id), nil
-	}
-	if ttl > 0 {
-		inst.expiry = time.Now().Add(ttl) // keeps the monotonic reading
-	}
-	return inst.state(), nil
-}
-
-// sweepLoop stops orphans every period until ctx is cancelled.
-func (a *Agent) sweepLoop(ctx context.Context, period time.Duration) {
-	t := time.NewTicker(max(period, time.Millisecond))
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			a.sweep(time.Now())
-		}
-	}
-}
-
-// sweep stops every actor that had a keepalive and whose expiry passed.
-func (a *Agent) sweep(now time.Time) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for _, inst := range a.instances {
-		if !inst.expiry.IsZero() && now.After(inst.expiry) && a.stopLocked(inst, "orphaned") {
-			a.log.Info("stopping orphan", "actor", inst.id)
-			a.transitionLocked(inst)
-		}
-	}
-}
-
 // List returns every tracked resource, sorted by id.
 func (a *Agent) List() []ListEntry {
 	a.mu.Lock()
@@ -368,43 +244,6 @@ type ListEntry struct {
 	Status     runtime.Status
 	Type       string
 	Generation uint64
-}
-
-// Send posts payload to id's mailbox. With wait it returns the actor's
-// reply; without, a full mailbox is ErrMailboxFull (no waiting). An unknown
-// id is ErrNotFound, an actor that is not running ErrNotRunning.
-func (a *Agent) Send(ctx context.Context, id string, payload any, wait bool) (State, any, error) {
-	if err := ValidateID(id); err != nil {
-		return State{}, nil, err
-	}
-	inst, st := a.lookup(id)
-	switch {
-	case inst == nil:
-		return notExist(id), nil, fmt.Errorf("send to %q: %w", id, ErrNotFound)
-	case inst.ref == nil || st.Status.IsTerminating():
-		return st, nil, fmt.Errorf("send to %q (%v): %w", id, st.Status, ErrNotRunning)
-	}
-	if !wait {
-		err := inst.ref.TrySend(payload)
-		return st, nil, sendErr(id, err)
-	}
-	reply, err := inst.ref.Ask(ctx, payload)
-	return st, reply, sendErr(id, err)
-}
-
-// sendErr maps the runtime's message-path errors to the agent's.
-func sendErr(id string, err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, runtime.ErrMailboxFull):
-		return fmt.Errorf("send to %q: %w", id, ErrMailboxFull)
-	case errors.Is(err, runtime.ErrActorStopped):
-		return fmt.Errorf("send to %q: %w", id, ErrNotRunning)
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
-		return fmt.Errorf("send to %q: %w", id, err)
-	}
-	return fmt.Errorf("send to %q: %w: %w", id, ErrHandlerFailed, err)
 }
 
 // ConfigDump lists the agent's configuration, sorted by name.
