@@ -89,6 +89,9 @@ var keyTable = []Key{
 	{Name: "pyspy_bin", EnvVar: "PYSPY_BIN", Flag: "pyspy-bin",
 		Doc:   "py-spy binary; empty searches PATH for py-spy, then austin",
 		field: func(c *Config) any { return &c.PySpyBin }},
+	{Name: "profile_allow_pids", EnvVar: "PROCAGENT_PROFILE_ALLOW_PIDS", Flag: "profile-allow-pids",
+		Doc:   "comma-separated pids besides the agent's own actors that py-spy may profile; empty allows none",
+		field: func(c *Config) any { return &c.ProfileAllowPids }},
 	{Name: "otlp_endpoint", EnvVar: "PROCAGENT_OTLP_ENDPOINT",
 		AltEnvVars: []string{"OTEL_EXPORTER_OTLP_ENDPOINT"}, Flag: "otlp-endpoint",
 		Doc:   "OTLP/gRPC endpoint for metrics and traces; empty disables OTLP export",
@@ -137,6 +140,7 @@ type Config struct {
 	FlushTimeout                time.Duration
 	MailboxSize                 int
 	PySpyBin                    string
+	ProfileAllowPids            string // comma-separated; see AllowedPids
 	OTLPEndpoint                string
 	ActorSeriesCap              int
 	AuthTokenFile               string
@@ -198,6 +202,9 @@ func (c Config) Validate() error {
 	v.nonNegative("flush_timeout", c.FlushTimeout)
 	v.inRange("mailbox_size", c.MailboxSize, 1, 1<<20)
 	v.inRange("actor_series_cap", c.ActorSeriesCap, 1, 1_000_000)
+	if _, err := c.AllowedPids(); err != nil {
+		v.fail("profile_allow_pids", "%v", err)
+	}
 	v.oneOf("pprof", c.Pprof, "auto", "on", "off")
 	v.oneOf("log_level", c.LogLevel, "debug", "info", "warn", "error")
 	return errors.Join(v.errs...)
@@ -494,4 +501,20 @@ func (c Config) Dump() []ConfigEntry {
 	}
 	slices.SortFunc(out, func(a, b ConfigEntry) int { return strings.Compare(a.Name, b.Name) })
 	return out
+}
+
+// AllowedPids parses profile_allow_pids: positive pids separated by commas.
+func (c Config) AllowedPids() ([]int, error) {
+	var pids []int
+	for _, f := range strings.Split(c.ProfileAllowPids, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		pid, err := strconv.Atoi(f)
+		if err != nil || pid <= 0 {
+			return nil, fmt.Errorf("%q is not a pid", f)
+		}
+		pids = append(pids, pid)
+	}
+	return pids, nil
 }

@@ -72,7 +72,7 @@ func TestConfigKeyKind(t *testing.T) {
 		"addr": "string", "metrics_addr": "string", "proc_name": "string",
 		"orphan_timeout": "duration", "process_memory_metric_interval": "duration",
 		"terminated_snapshot_retention": "int", "flush_timeout": "duration", "mailbox_size": "int",
-		"pyspy_bin": "string", "otlp_endpoint": "string", "auth_token_file": "string", "actor_series_cap": "int",
+		"pyspy_bin": "string", "otlp_endpoint": "string", "auth_token_file": "string", "actor_series_cap": "int", "profile_allow_pids": "string",
 		"pprof": "string", "log_level": "string",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -591,6 +591,7 @@ func TestConfigDump(t *testing.T) {
 		{Name: "pprof", Value: "on", Default: "auto", Source: "file", EnvVar: "PROCAGENT_PPROF", Changed: true},
 		{Name: "proc_name", Value: "trainer-0", Source: "flag", EnvVar: "PROCAGENT_PROC_NAME", Changed: true},
 		{Name: "process_memory_metric_interval", Value: "10m0s", Default: "5m0s", Source: "env", EnvVar: "HYPERACTOR_PROCESS_MEMORY_METRIC_INTERVAL", Changed: true},
+		{Name: "profile_allow_pids", Source: "default", EnvVar: "PROCAGENT_PROFILE_ALLOW_PIDS"},
 		{Name: "pyspy_bin", Value: "py-spy", Source: "env", EnvVar: "PYSPY_BIN", Changed: true},
 		{Name: "terminated_snapshot_retention", Value: "500", Default: "100", Source: "file", EnvVar: "PROCAGENT_TERMINATED_SNAPSHOT_RETENTION", Changed: true},
 	}
@@ -663,6 +664,30 @@ func TestConfigSuggestKey(t *testing.T) {
 	for in, want := range tests {
 		if got := suggestKey(in); got != want {
 			t.Errorf("suggestKey(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestConfigAllowedPids(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []int
+		ok   bool
+	}{
+		{"", nil, true},
+		{"12, 34,", []int{12, 34}, true},
+		{"12,x", nil, false},
+		{"-3", nil, false},
+	}
+	for _, tt := range tests {
+		c := DefaultConfig()
+		c.ProfileAllowPids = tt.in
+		got, err := c.AllowedPids()
+		if (err == nil) != tt.ok || !slices.Equal(got, tt.want) {
+			t.Errorf("AllowedPids(%q) = %v, %v", tt.in, got, err)
+		}
+		if verr := c.Validate(); (verr == nil) != tt.ok {
+			t.Errorf("Validate with %q = %v", tt.in, verr)
 		}
 	}
 }

@@ -85,3 +85,11 @@ func TestCompressionAboveOneKiB(t *testing.T) {
 		t.Fatalf("ConfigDump should be over 1 KiB uncompressed: %d bytes, encoding %q", len(plain), res.Header.Get("Content-Encoding"))
 	}
 }
+
+func TestProfilingUnimplementedWithoutHandler(t *testing.T) {
+	h := newHarness(t, nil, nil)
+	res, body := post(t, h, "/procagent.v1.ProcAgentService/GoProfile", `{"name":"heap"}`, nil)
+	if res.StatusCode != http.StatusNotImplemented || !strings.Contains(string(body), "profiling is not enabled") {
+		t.Fatalf("GoProfile without profiling = %d %s", res.StatusCode, body)
+	}
+}

@@ -16,13 +16,35 @@ import (
 // Service adapts the Agent to the generated Connect handler interface: proto
 // in, domain call, proto out, and errors mapped to codes by connectError.
 type Service struct {
-	agent *Agent
+	agent     *Agent
+	profiling ProfilingHandler
 }
 
 var _ procagentv1connect.ProcAgentServiceHandler = (*Service)(nil)
 
+// ProfilingHandler serves the profiling RPCs (SPEC §6). The profiling
+// package implements it; the agent only routes to it.
+type ProfilingHandler interface {
+	PySpyDump(context.Context, *connect.Request[procagentv1.PySpyDumpRequest]) (*connect.Response[procagentv1.PySpyDumpResponse], error)
+	PySpyProfile(context.Context, *connect.Request[procagentv1.PySpyProfileRequest]) (*connect.Response[procagentv1.PySpyProfileResponse], error)
+	GoProfile(context.Context, *connect.Request[procagentv1.GoProfileRequest]) (*connect.Response[procagentv1.GoProfileResponse], error)
+}
+
+// ServiceOption configures a Service.
+type ServiceOption func(*Service)
+
+// WithProfiling routes the profiling RPCs to h; without it they answer
+// Unimplemented.
+func WithProfiling(h ProfilingHandler) ServiceOption { return func(s *Service) { s.profiling = h } }
+
 // NewService returns the Connect service over agent.
-func NewService(agent *Agent) *Service { return &Service{agent: agent} }
+func NewService(agent *Agent, opts ...ServiceOption) *Service {
+	s := &Service{agent: agent}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
 
 // compressMinBytes: responses are compressed only above 1 KiB.
 const compressMinBytes = 1024
@@ -209,4 +231,31 @@ func (s *Service) ConfigDump(context.Context, *connect.Request[procagentv1.Confi
 		})
 	}
 	return connect.NewResponse(out), nil
+}
+
+// errNoProfiling answers the profiling RPCs of an agent built without them.
+var errNoProfiling = connect.NewError(connect.CodeUnimplemented, errors.New("profiling is not enabled on this agent"))
+
+// PySpyDump implements the RPC by routing it to the profiling handler.
+func (s *Service) PySpyDump(ctx context.Context, req *connect.Request[procagentv1.PySpyDumpRequest]) (*connect.Response[procagentv1.PySpyDumpResponse], error) {
+	if s.profiling == nil {
+		return nil, errNoProfiling
+	}
+	return s.profiling.PySpyDump(ctx, req)
+}
+
+// PySpyProfile implements the RPC by routing it to the profiling handler.
+func (s *Service) PySpyProfile(ctx context.Context, req *connect.Request[procagentv1.PySpyProfileRequest]) (*connect.Response[procagentv1.PySpyProfileResponse], error) {
+	if s.profiling == nil {
+		return nil, errNoProfiling
+	}
+	return s.profiling.PySpyProfile(ctx, req)
+}
+
+// GoProfile implements the RPC by routing it to the profiling handler.
+func (s *Service) GoProfile(ctx context.Context, req *connect.Request[procagentv1.GoProfileRequest]) (*connect.Response[procagentv1.GoProfileResponse], error) {
+	if s.profiling == nil {
+		return nil, errNoProfiling
+	}
+	return s.profiling.GoProfile(ctx, req)
 }

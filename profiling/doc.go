@@ -1,8 +1,16 @@
-// Package profiling will own procagent's profiles: Go pprof dumps of the
-// agent itself, and py-spy (austin as a fallback) dumps and profiles of
-// Python workers converted to pprof (SPEC §6). It is the one place besides
-// the runtime's exec actor that starts processes, and is plugged in by
-// cmd/agent.
+// Package profiling owns procagent's profiles (SPEC §6): Go pprof dumps of
+// the agent itself (GoProfile), and stack dumps (Dump) and recorded
+// profiles (Profile) of Python workers, taken with py-spy or, as a
+// fallback, austin (FindSampler), converted to pprof, a flame graph SVG,
+// speedscope's format or collapsed text. Every outcome of a sampler is a
+// typed Result, never a bare string.
 //
-// It must not import cmd nor telemetry.
+// It is the one place besides the runtime's exec actor that starts
+// processes: sampler binaries resolved once, arguments built from typed
+// options, a deadline, stdout and stderr drained concurrently and capped
+// (runner.go). Parsers take bytes and are table-tested on recorded output
+// under testdata; py-spy, which cannot be installed on the build machines,
+// is played there by a stand-in script, testdata/fake-py-spy.
+//
+// It is plugged in by cmd/agent and must not import cmd nor telemetry.
 package profiling

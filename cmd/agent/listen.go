@@ -27,7 +27,7 @@ type listener struct {
 // moves it to its own listener, and /debug/pprof when enabled.
 func listeners(n *node, cfg procagent.Config, token string, log *slog.Logger) []*listener {
 	mux := http.NewServeMux()
-	procagent.NewService(n.agent).Mount(mux, connect.WithInterceptors(n.tel.Interceptor()))
+	procagent.NewService(n.agent, procagent.WithProfiling(n.profiler)).Mount(mux, connect.WithInterceptors(n.tel.Interceptor()))
 	if cfg.PprofEnabled() {
 		mountPprof(mux)
 	}

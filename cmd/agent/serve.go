@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel"
 
 	"github.com/procagent/procagent/procagent"
+	"github.com/procagent/procagent/profiling"
 	"github.com/procagent/procagent/runtime"
 	"github.com/procagent/procagent/telemetry"
 )
@@ -82,10 +83,11 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 // listeners, wired in the one order that works (telemetry first, since the
 // proc and the agent report to it; Observe last, since it reads them).
 type node struct {
-	tel     *telemetry.Telemetry
-	proc    *runtime.Proc
-	agent   *procagent.Agent
-	servers []*listener
+	tel      *telemetry.Telemetry
+	proc     *runtime.Proc
+	agent    *procagent.Agent
+	profiler *profiling.Handler
+	servers  []*listener
 }
 
 func newNode(ctx context.Context, cfg procagent.Config, name string, log *slog.Logger) (*node, error) {
@@ -115,6 +117,9 @@ func newNode(ctx context.Context, cfg procagent.Config, name string, log *slog.L
 		procagent.WithObserver(tel.Observer()),
 		procagent.WithFlusher(tel),
 		procagent.WithConfig(cfg))
+	if n.profiler, err = newProfiler(n.agent, cfg, name); err != nil {
+		return nil, errors.Join(err, n.shutdown(cfg))
+	}
 	if err := tel.Observe(n.proc, n.agent); err != nil {
 		return nil, errors.Join(fmt.Errorf("telemetry: %w", err), n.shutdown(cfg))
 	}

@@ -107,6 +107,69 @@ func (Status) EnumDescriptor() ([]byte, []int) {
 	return file_procagent_v1_procagent_proto_rawDescGZIP(), []int{0}
 }
 
+// ProfileFormat is the encoding of a recorded profile.
+type ProfileFormat int32
+
+const (
+	// PROFILE_FORMAT_UNSPECIFIED means the default, PROFILE_FORMAT_PPROF.
+	ProfileFormat_PROFILE_FORMAT_UNSPECIFIED ProfileFormat = 0
+	// PROFILE_FORMAT_PPROF is a gzipped profile.proto, readable by go tool
+	// pprof.
+	ProfileFormat_PROFILE_FORMAT_PPROF ProfileFormat = 1
+	// PROFILE_FORMAT_FLAMEGRAPH is an SVG flame graph.
+	ProfileFormat_PROFILE_FORMAT_FLAMEGRAPH ProfileFormat = 2
+	// PROFILE_FORMAT_SPEEDSCOPE is speedscope's JSON format.
+	ProfileFormat_PROFILE_FORMAT_SPEEDSCOPE ProfileFormat = 3
+	// PROFILE_FORMAT_RAW is the sampler's own collapsed stacks, one line per
+	// stack with its count.
+	ProfileFormat_PROFILE_FORMAT_RAW ProfileFormat = 4
+)
+
+// Enum value maps for ProfileFormat.
+var (
+	ProfileFormat_name = map[int32]string{
+		0: "PROFILE_FORMAT_UNSPECIFIED",
+		1: "PROFILE_FORMAT_PPROF",
+		2: "PROFILE_FORMAT_FLAMEGRAPH",
+		3: "PROFILE_FORMAT_SPEEDSCOPE",
+		4: "PROFILE_FORMAT_RAW",
+	}
+	ProfileFormat_value = map[string]int32{
+		"PROFILE_FORMAT_UNSPECIFIED": 0,
+		"PROFILE_FORMAT_PPROF":       1,
+		"PROFILE_FORMAT_FLAMEGRAPH":  2,
+		"PROFILE_FORMAT_SPEEDSCOPE":  3,
+		"PROFILE_FORMAT_RAW":         4,
+	}
+)
+
+func (x ProfileFormat) Enum() *ProfileFormat {
+	p := new(ProfileFormat)
+	*p = x
+	return p
+}
+
+func (x ProfileFormat) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ProfileFormat) Descriptor() protoreflect.EnumDescriptor {
+	return file_procagent_v1_procagent_proto_enumTypes[1].Descriptor()
+}
+
+func (ProfileFormat) Type() protoreflect.EnumType {
+	return &file_procagent_v1_procagent_proto_enumTypes[1]
+}
+
+func (x ProfileFormat) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ProfileFormat.Descriptor instead.
+func (ProfileFormat) EnumDescriptor() ([]byte, []int) {
+	return file_procagent_v1_procagent_proto_rawDescGZIP(), []int{1}
+}
+
 // State is the observable state of one actor resource.
 type State struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2360,6 +2423,1392 @@ func (x *ConfigDumpResponse) GetEntries() []*ConfigEntry {
 	return nil
 }
 
+// PySpyDumpRequest asks for the current Python stacks of a target.
+type PySpyDumpRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// target is the process to dump.
+	//
+	// Types that are valid to be assigned to Target:
+	//
+	//	*PySpyDumpRequest_ActorId
+	//	*PySpyDumpRequest_Pid
+	Target isPySpyDumpRequest_Target `protobuf_oneof:"target"`
+	// native includes native (C/C++) frames.
+	Native bool `protobuf:"varint,3,opt,name=native,proto3" json:"native,omitempty"`
+	// native_all includes native frames even where no Python frame maps to
+	// them; a sampler that does not support it is retried without, with a
+	// warning.
+	NativeAll bool `protobuf:"varint,4,opt,name=native_all,json=nativeAll,proto3" json:"native_all,omitempty"`
+	// nonblocking samples without pausing the target (less accurate).
+	Nonblocking bool `protobuf:"varint,5,opt,name=nonblocking,proto3" json:"nonblocking,omitempty"`
+	// locals includes each frame's local variables.
+	Locals bool `protobuf:"varint,6,opt,name=locals,proto3" json:"locals,omitempty"`
+	// subprocesses also dumps each child process of the target's tree.
+	Subprocesses  bool `protobuf:"varint,7,opt,name=subprocesses,proto3" json:"subprocesses,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PySpyDumpRequest) Reset() {
+	*x = PySpyDumpRequest{}
+	mi := &file_procagent_v1_procagent_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PySpyDumpRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PySpyDumpRequest) ProtoMessage() {}
+
+func (x *PySpyDumpRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_procagent_v1_procagent_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PySpyDumpRequest.ProtoReflect.Descriptor instead.
+func (*PySpyDumpRequest) Descriptor() ([]byte, []int) {
+	return file_procagent_v1_procagent_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *PySpyDumpRequest) GetTarget() isPySpyDumpRequest_Target {
+	if x != nil {
+		return x.Target
+	}
+	return nil
+}
+
+func (x *PySpyDumpRequest) GetActorId() string {
+	if x != nil {
+		if x, ok := x.Target.(*PySpyDumpRequest_ActorId); ok {
+			return x.ActorId
+		}
+	}
+	return ""
+}
+
+func (x *PySpyDumpRequest) GetPid() int64 {
+	if x != nil {
+		if x, ok := x.Target.(*PySpyDumpRequest_Pid); ok {
+			return x.Pid
+		}
+	}
+	return 0
+}
+
+func (x *PySpyDumpRequest) GetNative() bool {
+	if x != nil {
+		return x.Native
+	}
+	return false
+}
+
+func (x *PySpyDumpRequest) GetNativeAll() bool {
+	if x != nil {
+		return x.NativeAll
+	}
+	return false
+}
+
+func (x *PySpyDumpRequest) GetNonblocking() bool {
+	if x != nil {
+		return x.Nonblocking
+	}
+	return false
+}
+
+func (x *PySpyDumpRequest) GetLocals() bool {
+	if x != nil {
+		return x.Locals
+	}
+	return false
+}
+
+func (x *PySpyDumpRequest) GetSubprocesses() bool {
+	if x != nil {
+		return x.Subprocesses
+	}
+	return false
+}
+
+type isPySpyDumpRequest_Target interface {
+	isPySpyDumpRequest_Target()
+}
+
+type PySpyDumpRequest_ActorId struct {
+	// actor_id names an actor; its process is dumped.
+	ActorId string `protobuf:"bytes,1,opt,name=actor_id,json=actorId,proto3,oneof"`
+}
+
+type PySpyDumpRequest_Pid struct {
+	// pid is a process id; it must be on the agent's allow-list.
+	Pid int64 `protobuf:"varint,2,opt,name=pid,proto3,oneof"`
+}
+
+func (*PySpyDumpRequest_ActorId) isPySpyDumpRequest_Target() {}
+
+func (*PySpyDumpRequest_Pid) isPySpyDumpRequest_Target() {}
+
+// PySpyDumpResponse carries the outcome of a dump.
+type PySpyDumpResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// outcome is what the sampler did: exactly one is set.
+	//
+	// Types that are valid to be assigned to Outcome:
+	//
+	//	*PySpyDumpResponse_Ok
+	//	*PySpyDumpResponse_BinaryNotFound
+	//	*PySpyDumpResponse_PermissionDenied
+	//	*PySpyDumpResponse_TimedOut
+	//	*PySpyDumpResponse_ExitFailure
+	//	*PySpyDumpResponse_OutputMissing
+	//	*PySpyDumpResponse_OutputEmpty
+	Outcome       isPySpyDumpResponse_Outcome `protobuf_oneof:"outcome"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PySpyDumpResponse) Reset() {
+	*x = PySpyDumpResponse{}
+	mi := &file_procagent_v1_procagent_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PySpyDumpResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PySpyDumpResponse) ProtoMessage() {}
+
+func (x *PySpyDumpResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_procagent_v1_procagent_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PySpyDumpResponse.ProtoReflect.Descriptor instead.
+func (*PySpyDumpResponse) Descriptor() ([]byte, []int) {
+	return file_procagent_v1_procagent_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *PySpyDumpResponse) GetOutcome() isPySpyDumpResponse_Outcome {
+	if x != nil {
+		return x.Outcome
+	}
+	return nil
+}
+
+func (x *PySpyDumpResponse) GetOk() *PySpyOk {
+	if x != nil {
+		if x, ok := x.Outcome.(*PySpyDumpResponse_Ok); ok {
+			return x.Ok
+		}
+	}
+	return nil
+}
+
+func (x *PySpyDumpResponse) GetBinaryNotFound() *BinaryNotFound {
+	if x != nil {
+		if x, ok := x.Outcome.(*PySpyDumpResponse_BinaryNotFound); ok {
+			return x.BinaryNotFound
+		}
+	}
+	return nil
+}
+
+func (x *PySpyDumpResponse) GetPermissionDenied() *PermissionDenied {
+	if x != nil {
+		if x, ok := x.Outcome.(*PySpyDumpResponse_PermissionDenied); ok {
+			return x.PermissionDenied
+		}
+	}
+	return nil
+}
+
+func (x *PySpyDumpResponse) GetTimedOut() *TimedOut {
+	if x != nil {
+		if x, ok := x.Outcome.(*PySpyDumpResponse_TimedOut); ok {
+			return x.TimedOut
+		}
+	}
+	return nil
+}
+
+func (x *PySpyDumpResponse) GetExitFailure() *ExitFailure {
+	if x != nil {
+		if x, ok := x.Outcome.(*PySpyDumpResponse_ExitFailure); ok {
+			return x.ExitFailure
+		}
+	}
+	return nil
+}
+
+func (x *PySpyDumpResponse) GetOutputMissing() *OutputMissing {
+	if x != nil {
+		if x, ok := x.Outcome.(*PySpyDumpResponse_OutputMissing); ok {
+			return x.OutputMissing
+		}
+	}
+	return nil
+}
+
+func (x *PySpyDumpResponse) GetOutputEmpty() *OutputEmpty {
+	if x != nil {
+		if x, ok := x.Outcome.(*PySpyDumpResponse_OutputEmpty); ok {
+			return x.OutputEmpty
+		}
+	}
+	return nil
+}
+
+type isPySpyDumpResponse_Outcome interface {
+	isPySpyDumpResponse_Outcome()
+}
+
+type PySpyDumpResponse_Ok struct {
+	// ok holds the stacks.
+	Ok *PySpyOk `protobuf:"bytes,1,opt,name=ok,proto3,oneof"`
+}
+
+type PySpyDumpResponse_BinaryNotFound struct {
+	// binary_not_found says no sampler is installed.
+	BinaryNotFound *BinaryNotFound `protobuf:"bytes,2,opt,name=binary_not_found,json=binaryNotFound,proto3,oneof"`
+}
+
+type PySpyDumpResponse_PermissionDenied struct {
+	// permission_denied says the sampler could not attach to the target.
+	PermissionDenied *PermissionDenied `protobuf:"bytes,3,opt,name=permission_denied,json=permissionDenied,proto3,oneof"`
+}
+
+type PySpyDumpResponse_TimedOut struct {
+	// timed_out says the sampler was killed at its deadline.
+	TimedOut *TimedOut `protobuf:"bytes,4,opt,name=timed_out,json=timedOut,proto3,oneof"`
+}
+
+type PySpyDumpResponse_ExitFailure struct {
+	// exit_failure says the sampler exited with a failure code.
+	ExitFailure *ExitFailure `protobuf:"bytes,5,opt,name=exit_failure,json=exitFailure,proto3,oneof"`
+}
+
+type PySpyDumpResponse_OutputMissing struct {
+	// output_missing says the sampler exited cleanly without output.
+	OutputMissing *OutputMissing `protobuf:"bytes,6,opt,name=output_missing,json=outputMissing,proto3,oneof"`
+}
+
+type PySpyDumpResponse_OutputEmpty struct {
+	// output_empty says the sampler's output held no stacks.
+	OutputEmpty *OutputEmpty `protobuf:"bytes,7,opt,name=output_empty,json=outputEmpty,proto3,oneof"`
+}
+
+func (*PySpyDumpResponse_Ok) isPySpyDumpResponse_Outcome() {}
+
+func (*PySpyDumpResponse_BinaryNotFound) isPySpyDumpResponse_Outcome() {}
+
+func (*PySpyDumpResponse_PermissionDenied) isPySpyDumpResponse_Outcome() {}
+
+func (*PySpyDumpResponse_TimedOut) isPySpyDumpResponse_Outcome() {}
+
+func (*PySpyDumpResponse_ExitFailure) isPySpyDumpResponse_Outcome() {}
+
+func (*PySpyDumpResponse_OutputMissing) isPySpyDumpResponse_Outcome() {}
+
+func (*PySpyDumpResponse_OutputEmpty) isPySpyDumpResponse_Outcome() {}
+
+// PySpyProfileRequest asks for a recorded profile of a target.
+type PySpyProfileRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// target is the process to profile.
+	//
+	// Types that are valid to be assigned to Target:
+	//
+	//	*PySpyProfileRequest_ActorId
+	//	*PySpyProfileRequest_Pid
+	Target isPySpyProfileRequest_Target `protobuf_oneof:"target"`
+	// duration is how long to record: 1s to 300s.
+	Duration *durationpb.Duration `protobuf:"bytes,3,opt,name=duration,proto3" json:"duration,omitempty"`
+	// rate_hz is the sampling rate, 1 to 1000; 0 means 100.
+	RateHz uint32 `protobuf:"varint,4,opt,name=rate_hz,json=rateHz,proto3" json:"rate_hz,omitempty"`
+	// format is the encoding of the returned profile; unspecified means pprof.
+	Format ProfileFormat `protobuf:"varint,5,opt,name=format,proto3,enum=procagent.v1.ProfileFormat" json:"format,omitempty"`
+	// native includes native (C/C++) frames.
+	Native bool `protobuf:"varint,6,opt,name=native,proto3" json:"native,omitempty"`
+	// idle includes samples of idle threads.
+	Idle bool `protobuf:"varint,7,opt,name=idle,proto3" json:"idle,omitempty"`
+	// gil samples only the thread holding the GIL.
+	Gil bool `protobuf:"varint,8,opt,name=gil,proto3" json:"gil,omitempty"`
+	// subprocesses also profiles the child processes of the target.
+	Subprocesses bool `protobuf:"varint,9,opt,name=subprocesses,proto3" json:"subprocesses,omitempty"`
+	// nonblocking samples without pausing the target (less accurate).
+	Nonblocking   bool `protobuf:"varint,10,opt,name=nonblocking,proto3" json:"nonblocking,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PySpyProfileRequest) Reset() {
+	*x = PySpyProfileRequest{}
+	mi := &file_procagent_v1_procagent_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PySpyProfileRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PySpyProfileRequest) ProtoMessage() {}
+
+func (x *PySpyProfileRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_procagent_v1_procagent_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PySpyProfileRequest.ProtoReflect.Descriptor instead.
+func (*PySpyProfileRequest) Descriptor() ([]byte, []int) {
+	return file_procagent_v1_procagent_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *PySpyProfileRequest) GetTarget() isPySpyProfileRequest_Target {
+	if x != nil {
+		return x.Target
+	}
+	return nil
+}
+
+func (x *PySpyProfileRequest) GetActorId() string {
+	if x != nil {
+		if x, ok := x.Target.(*PySpyProfileRequest_ActorId); ok {
+			return x.ActorId
+		}
+	}
+	return ""
+}
+
+func (x *PySpyProfileRequest) GetPid() int64 {
+	if x != nil {
+		if x, ok := x.Target.(*PySpyProfileRequest_Pid); ok {
+			return x.Pid
+		}
+	}
+	return 0
+}
+
+func (x *PySpyProfileRequest) GetDuration() *durationpb.Duration {
+	if x != nil {
+		return x.Duration
+	}
+	return nil
+}
+
+func (x *PySpyProfileRequest) GetRateHz() uint32 {
+	if x != nil {
+		return x.RateHz
+	}
+	return 0
+}
+
+func (x *PySpyProfileRequest) GetFormat() ProfileFormat {
+	if x != nil {
+		return x.Format
+	}
+	return ProfileFormat_PROFILE_FORMAT_UNSPECIFIED
+}
+
+func (x *PySpyProfileRequest) GetNative() bool {
+	if x != nil {
+		return x.Native
+	}
+	return false
+}
+
+func (x *PySpyProfileRequest) GetIdle() bool {
+	if x != nil {
+		return x.Idle
+	}
+	return false
+}
+
+func (x *PySpyProfileRequest) GetGil() bool {
+	if x != nil {
+		return x.Gil
+	}
+	return false
+}
+
+func (x *PySpyProfileRequest) GetSubprocesses() bool {
+	if x != nil {
+		return x.Subprocesses
+	}
+	return false
+}
+
+func (x *PySpyProfileRequest) GetNonblocking() bool {
+	if x != nil {
+		return x.Nonblocking
+	}
+	return false
+}
+
+type isPySpyProfileRequest_Target interface {
+	isPySpyProfileRequest_Target()
+}
+
+type PySpyProfileRequest_ActorId struct {
+	// actor_id names an actor; its process is profiled.
+	ActorId string `protobuf:"bytes,1,opt,name=actor_id,json=actorId,proto3,oneof"`
+}
+
+type PySpyProfileRequest_Pid struct {
+	// pid is a process id; it must be on the agent's allow-list.
+	Pid int64 `protobuf:"varint,2,opt,name=pid,proto3,oneof"`
+}
+
+func (*PySpyProfileRequest_ActorId) isPySpyProfileRequest_Target() {}
+
+func (*PySpyProfileRequest_Pid) isPySpyProfileRequest_Target() {}
+
+// PySpyProfileResponse carries the outcome of a profile.
+type PySpyProfileResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// outcome is what the sampler did: exactly one is set.
+	//
+	// Types that are valid to be assigned to Outcome:
+	//
+	//	*PySpyProfileResponse_Ok
+	//	*PySpyProfileResponse_BinaryNotFound
+	//	*PySpyProfileResponse_PermissionDenied
+	//	*PySpyProfileResponse_TimedOut
+	//	*PySpyProfileResponse_ExitFailure
+	//	*PySpyProfileResponse_OutputMissing
+	//	*PySpyProfileResponse_OutputEmpty
+	Outcome       isPySpyProfileResponse_Outcome `protobuf_oneof:"outcome"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PySpyProfileResponse) Reset() {
+	*x = PySpyProfileResponse{}
+	mi := &file_procagent_v1_procagent_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PySpyProfileResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PySpyProfileResponse) ProtoMessage() {}
+
+func (x *PySpyProfileResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_procagent_v1_procagent_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PySpyProfileResponse.ProtoReflect.Descriptor instead.
+func (*PySpyProfileResponse) Descriptor() ([]byte, []int) {
+	return file_procagent_v1_procagent_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *PySpyProfileResponse) GetOutcome() isPySpyProfileResponse_Outcome {
+	if x != nil {
+		return x.Outcome
+	}
+	return nil
+}
+
+func (x *PySpyProfileResponse) GetOk() *PySpyOk {
+	if x != nil {
+		if x, ok := x.Outcome.(*PySpyProfileResponse_Ok); ok {
+			return x.Ok
+		}
+	}
+	return nil
+}
+
+func (x *PySpyProfileResponse) GetBinaryNotFound() *BinaryNotFound {
+	if x != nil {
+		if x, ok := x.Outcome.(*PySpyProfileResponse_BinaryNotFound); ok {
+			return x.BinaryNotFound
+		}
+	}
+	return nil
+}
+
+func (x *PySpyProfileResponse) GetPermissionDenied() *PermissionDenied {
+	if x != nil {
+		if x, ok := x.Outcome.(*PySpyProfileResponse_PermissionDenied); ok {
+			return x.PermissionDenied
+		}
+	}
+	return nil
+}
+
+func (x *PySpyProfileResponse) GetTimedOut() *TimedOut {
+	if x != nil {
+		if x, ok := x.Outcome.(*PySpyProfileResponse_TimedOut); ok {
+			return x.TimedOut
+		}
+	}
+	return nil
+}
+
+func (x *PySpyProfileResponse) GetExitFailure() *ExitFailure {
+	if x != nil {
+		if x, ok := x.Outcome.(*PySpyProfileResponse_ExitFailure); ok {
+			return x.ExitFailure
+		}
+	}
+	return nil
+}
+
+func (x *PySpyProfileResponse) GetOutputMissing() *OutputMissing {
+	if x != nil {
+		if x, ok := x.Outcome.(*PySpyProfileResponse_OutputMissing); ok {
+			return x.OutputMissing
+		}
+	}
+	return nil
+}
+
+func (x *PySpyProfileResponse) GetOutputEmpty() *OutputEmpty {
+	if x != nil {
+		if x, ok := x.Outcome.(*PySpyProfileResponse_OutputEmpty); ok {
+			return x.OutputEmpty
+		}
+	}
+	return nil
+}
+
+type isPySpyProfileResponse_Outcome interface {
+	isPySpyProfileResponse_Outcome()
+}
+
+type PySpyProfileResponse_Ok struct {
+	// ok holds the profile.
+	Ok *PySpyOk `protobuf:"bytes,1,opt,name=ok,proto3,oneof"`
+}
+
+type PySpyProfileResponse_BinaryNotFound struct {
+	// binary_not_found says no sampler is installed.
+	BinaryNotFound *BinaryNotFound `protobuf:"bytes,2,opt,name=binary_not_found,json=binaryNotFound,proto3,oneof"`
+}
+
+type PySpyProfileResponse_PermissionDenied struct {
+	// permission_denied says the sampler could not attach to the target.
+	PermissionDenied *PermissionDenied `protobuf:"bytes,3,opt,name=permission_denied,json=permissionDenied,proto3,oneof"`
+}
+
+type PySpyProfileResponse_TimedOut struct {
+	// timed_out says the sampler was killed at its deadline.
+	TimedOut *TimedOut `protobuf:"bytes,4,opt,name=timed_out,json=timedOut,proto3,oneof"`
+}
+
+type PySpyProfileResponse_ExitFailure struct {
+	// exit_failure says the sampler exited with a failure code.
+	ExitFailure *ExitFailure `protobuf:"bytes,5,opt,name=exit_failure,json=exitFailure,proto3,oneof"`
+}
+
+type PySpyProfileResponse_OutputMissing struct {
+	// output_missing says the sampler exited cleanly without output.
+	OutputMissing *OutputMissing `protobuf:"bytes,6,opt,name=output_missing,json=outputMissing,proto3,oneof"`
+}
+
+type PySpyProfileResponse_OutputEmpty struct {
+	// output_empty says the sampler's output held no stacks.
+	OutputEmpty *OutputEmpty `protobuf:"bytes,7,opt,name=output_empty,json=outputEmpty,proto3,oneof"`
+}
+
+func (*PySpyProfileResponse_Ok) isPySpyProfileResponse_Outcome() {}
+
+func (*PySpyProfileResponse_BinaryNotFound) isPySpyProfileResponse_Outcome() {}
+
+func (*PySpyProfileResponse_PermissionDenied) isPySpyProfileResponse_Outcome() {}
+
+func (*PySpyProfileResponse_TimedOut) isPySpyProfileResponse_Outcome() {}
+
+func (*PySpyProfileResponse_ExitFailure) isPySpyProfileResponse_Outcome() {}
+
+func (*PySpyProfileResponse_OutputMissing) isPySpyProfileResponse_Outcome() {}
+
+func (*PySpyProfileResponse_OutputEmpty) isPySpyProfileResponse_Outcome() {}
+
+// PySpyOk is a successful dump or profile.
+type PySpyOk struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// pid is the process sampled (the actor's process for a dump of a tree).
+	Pid int64 `protobuf:"varint,1,opt,name=pid,proto3" json:"pid,omitempty"`
+	// binary is the sampler that ran: "py-spy" or "austin".
+	Binary string `protobuf:"bytes,2,opt,name=binary,proto3" json:"binary,omitempty"`
+	// path is where the sampler binary was found.
+	Path string `protobuf:"bytes,3,opt,name=path,proto3" json:"path,omitempty"`
+	// processes holds a dump's stacks, one entry per process of the tree;
+	// empty for a profile.
+	Processes []*ProcessStacks `protobuf:"bytes,4,rep,name=processes,proto3" json:"processes,omitempty"`
+	// profile holds a profile's bytes, encoded as format; empty for a dump.
+	Profile []byte `protobuf:"bytes,5,opt,name=profile,proto3" json:"profile,omitempty"`
+	// format is the encoding of profile; unspecified for a dump.
+	Format ProfileFormat `protobuf:"varint,6,opt,name=format,proto3,enum=procagent.v1.ProfileFormat" json:"format,omitempty"`
+	// samples counts the stack samples the profile holds.
+	Samples uint32 `protobuf:"varint,7,opt,name=samples,proto3" json:"samples,omitempty"`
+	// warnings lists what was downgraded or skipped, for example native_all
+	// unsupported or a child process that is not Python.
+	Warnings      []string `protobuf:"bytes,8,rep,name=warnings,proto3" json:"warnings,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PySpyOk) Reset() {
+	*x = PySpyOk{}
+	mi := &file_procagent_v1_procagent_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PySpyOk) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PySpyOk) ProtoMessage() {}
+
+func (x *PySpyOk) ProtoReflect() protoreflect.Message {
+	mi := &file_procagent_v1_procagent_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PySpyOk.ProtoReflect.Descriptor instead.
+func (*PySpyOk) Descriptor() ([]byte, []int) {
+	return file_procagent_v1_procagent_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *PySpyOk) GetPid() int64 {
+	if x != nil {
+		return x.Pid
+	}
+	return 0
+}
+
+func (x *PySpyOk) GetBinary() string {
+	if x != nil {
+		return x.Binary
+	}
+	return ""
+}
+
+func (x *PySpyOk) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *PySpyOk) GetProcesses() []*ProcessStacks {
+	if x != nil {
+		return x.Processes
+	}
+	return nil
+}
+
+func (x *PySpyOk) GetProfile() []byte {
+	if x != nil {
+		return x.Profile
+	}
+	return nil
+}
+
+func (x *PySpyOk) GetFormat() ProfileFormat {
+	if x != nil {
+		return x.Format
+	}
+	return ProfileFormat_PROFILE_FORMAT_UNSPECIFIED
+}
+
+func (x *PySpyOk) GetSamples() uint32 {
+	if x != nil {
+		return x.Samples
+	}
+	return 0
+}
+
+func (x *PySpyOk) GetWarnings() []string {
+	if x != nil {
+		return x.Warnings
+	}
+	return nil
+}
+
+// ProcessStacks is one process's threads in a dump.
+type ProcessStacks struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// pid is the process id.
+	Pid int64 `protobuf:"varint,1,opt,name=pid,proto3" json:"pid,omitempty"`
+	// command is the process's command line.
+	Command string `protobuf:"bytes,2,opt,name=command,proto3" json:"command,omitempty"`
+	// threads are the process's Python threads.
+	Threads       []*ThreadStack `protobuf:"bytes,3,rep,name=threads,proto3" json:"threads,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProcessStacks) Reset() {
+	*x = ProcessStacks{}
+	mi := &file_procagent_v1_procagent_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProcessStacks) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProcessStacks) ProtoMessage() {}
+
+func (x *ProcessStacks) ProtoReflect() protoreflect.Message {
+	mi := &file_procagent_v1_procagent_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProcessStacks.ProtoReflect.Descriptor instead.
+func (*ProcessStacks) Descriptor() ([]byte, []int) {
+	return file_procagent_v1_procagent_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *ProcessStacks) GetPid() int64 {
+	if x != nil {
+		return x.Pid
+	}
+	return 0
+}
+
+func (x *ProcessStacks) GetCommand() string {
+	if x != nil {
+		return x.Command
+	}
+	return ""
+}
+
+func (x *ProcessStacks) GetThreads() []*ThreadStack {
+	if x != nil {
+		return x.Threads
+	}
+	return nil
+}
+
+// ThreadStack is one thread's stack.
+type ThreadStack struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// id is the Python thread id.
+	Id uint64 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	// native_id is the OS thread id.
+	NativeId uint64 `protobuf:"varint,2,opt,name=native_id,json=nativeId,proto3" json:"native_id,omitempty"`
+	// name is the thread's name.
+	Name string `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	// active is true when the thread was running (not idle) when sampled.
+	Active bool `protobuf:"varint,4,opt,name=active,proto3" json:"active,omitempty"`
+	// owns_gil is true when the thread held the GIL when sampled.
+	OwnsGil bool `protobuf:"varint,5,opt,name=owns_gil,json=ownsGil,proto3" json:"owns_gil,omitempty"`
+	// frames are the thread's frames, innermost first.
+	Frames        []*Frame `protobuf:"bytes,6,rep,name=frames,proto3" json:"frames,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ThreadStack) Reset() {
+	*x = ThreadStack{}
+	mi := &file_procagent_v1_procagent_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ThreadStack) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ThreadStack) ProtoMessage() {}
+
+func (x *ThreadStack) ProtoReflect() protoreflect.Message {
+	mi := &file_procagent_v1_procagent_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ThreadStack.ProtoReflect.Descriptor instead.
+func (*ThreadStack) Descriptor() ([]byte, []int) {
+	return file_procagent_v1_procagent_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *ThreadStack) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *ThreadStack) GetNativeId() uint64 {
+	if x != nil {
+		return x.NativeId
+	}
+	return 0
+}
+
+func (x *ThreadStack) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ThreadStack) GetActive() bool {
+	if x != nil {
+		return x.Active
+	}
+	return false
+}
+
+func (x *ThreadStack) GetOwnsGil() bool {
+	if x != nil {
+		return x.OwnsGil
+	}
+	return false
+}
+
+func (x *ThreadStack) GetFrames() []*Frame {
+	if x != nil {
+		return x.Frames
+	}
+	return nil
+}
+
+// Frame is one stack frame.
+type Frame struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// name is the function's name.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// file is the source file's path.
+	File string `protobuf:"bytes,2,opt,name=file,proto3" json:"file,omitempty"`
+	// line is the line number; 0 when unknown.
+	Line int32 `protobuf:"varint,3,opt,name=line,proto3" json:"line,omitempty"`
+	// module is the module or shared library the frame belongs to.
+	Module string `protobuf:"bytes,4,opt,name=module,proto3" json:"module,omitempty"`
+	// locals maps the frame's local variable names to their repr; set only
+	// when asked for.
+	Locals        map[string]string `protobuf:"bytes,5,rep,name=locals,proto3" json:"locals,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Frame) Reset() {
+	*x = Frame{}
+	mi := &file_procagent_v1_procagent_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Frame) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Frame) ProtoMessage() {}
+
+func (x *Frame) ProtoReflect() protoreflect.Message {
+	mi := &file_procagent_v1_procagent_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Frame.ProtoReflect.Descriptor instead.
+func (*Frame) Descriptor() ([]byte, []int) {
+	return file_procagent_v1_procagent_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *Frame) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Frame) GetFile() string {
+	if x != nil {
+		return x.File
+	}
+	return ""
+}
+
+func (x *Frame) GetLine() int32 {
+	if x != nil {
+		return x.Line
+	}
+	return 0
+}
+
+func (x *Frame) GetModule() string {
+	if x != nil {
+		return x.Module
+	}
+	return ""
+}
+
+func (x *Frame) GetLocals() map[string]string {
+	if x != nil {
+		return x.Locals
+	}
+	return nil
+}
+
+// BinaryNotFound says no sampler was found.
+type BinaryNotFound struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// searched lists where the agent looked, in order.
+	Searched      []string `protobuf:"bytes,1,rep,name=searched,proto3" json:"searched,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BinaryNotFound) Reset() {
+	*x = BinaryNotFound{}
+	mi := &file_procagent_v1_procagent_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BinaryNotFound) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BinaryNotFound) ProtoMessage() {}
+
+func (x *BinaryNotFound) ProtoReflect() protoreflect.Message {
+	mi := &file_procagent_v1_procagent_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BinaryNotFound.ProtoReflect.Descriptor instead.
+func (*BinaryNotFound) Descriptor() ([]byte, []int) {
+	return file_procagent_v1_procagent_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *BinaryNotFound) GetSearched() []string {
+	if x != nil {
+		return x.Searched
+	}
+	return nil
+}
+
+// PermissionDenied says the sampler could not attach to the target.
+type PermissionDenied struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// hint says what to grant, for example CAP_SYS_PTRACE or a lower
+	// kernel.yama.ptrace_scope.
+	Hint          string `protobuf:"bytes,1,opt,name=hint,proto3" json:"hint,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PermissionDenied) Reset() {
+	*x = PermissionDenied{}
+	mi := &file_procagent_v1_procagent_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PermissionDenied) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PermissionDenied) ProtoMessage() {}
+
+func (x *PermissionDenied) ProtoReflect() protoreflect.Message {
+	mi := &file_procagent_v1_procagent_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PermissionDenied.ProtoReflect.Descriptor instead.
+func (*PermissionDenied) Descriptor() ([]byte, []int) {
+	return file_procagent_v1_procagent_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *PermissionDenied) GetHint() string {
+	if x != nil {
+		return x.Hint
+	}
+	return ""
+}
+
+// TimedOut says the sampler was killed at its deadline.
+type TimedOut struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// after is how long the sampler ran before it was killed.
+	After         *durationpb.Duration `protobuf:"bytes,1,opt,name=after,proto3" json:"after,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TimedOut) Reset() {
+	*x = TimedOut{}
+	mi := &file_procagent_v1_procagent_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TimedOut) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TimedOut) ProtoMessage() {}
+
+func (x *TimedOut) ProtoReflect() protoreflect.Message {
+	mi := &file_procagent_v1_procagent_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TimedOut.ProtoReflect.Descriptor instead.
+func (*TimedOut) Descriptor() ([]byte, []int) {
+	return file_procagent_v1_procagent_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *TimedOut) GetAfter() *durationpb.Duration {
+	if x != nil {
+		return x.After
+	}
+	return nil
+}
+
+// ExitFailure says the sampler exited with a failure code.
+type ExitFailure struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// code is the sampler's exit code.
+	Code int32 `protobuf:"varint,1,opt,name=code,proto3" json:"code,omitempty"`
+	// stderr is the sampler's standard error, capped.
+	Stderr        string `protobuf:"bytes,2,opt,name=stderr,proto3" json:"stderr,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExitFailure) Reset() {
+	*x = ExitFailure{}
+	mi := &file_procagent_v1_procagent_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExitFailure) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExitFailure) ProtoMessage() {}
+
+func (x *ExitFailure) ProtoReflect() protoreflect.Message {
+	mi := &file_procagent_v1_procagent_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExitFailure.ProtoReflect.Descriptor instead.
+func (*ExitFailure) Descriptor() ([]byte, []int) {
+	return file_procagent_v1_procagent_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *ExitFailure) GetCode() int32 {
+	if x != nil {
+		return x.Code
+	}
+	return 0
+}
+
+func (x *ExitFailure) GetStderr() string {
+	if x != nil {
+		return x.Stderr
+	}
+	return ""
+}
+
+// OutputMissing says the sampler exited cleanly without writing its output.
+type OutputMissing struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OutputMissing) Reset() {
+	*x = OutputMissing{}
+	mi := &file_procagent_v1_procagent_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OutputMissing) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OutputMissing) ProtoMessage() {}
+
+func (x *OutputMissing) ProtoReflect() protoreflect.Message {
+	mi := &file_procagent_v1_procagent_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OutputMissing.ProtoReflect.Descriptor instead.
+func (*OutputMissing) Descriptor() ([]byte, []int) {
+	return file_procagent_v1_procagent_proto_rawDescGZIP(), []int{47}
+}
+
+// OutputEmpty says the sampler's output held no stacks.
+type OutputEmpty struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OutputEmpty) Reset() {
+	*x = OutputEmpty{}
+	mi := &file_procagent_v1_procagent_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OutputEmpty) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OutputEmpty) ProtoMessage() {}
+
+func (x *OutputEmpty) ProtoReflect() protoreflect.Message {
+	mi := &file_procagent_v1_procagent_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OutputEmpty.ProtoReflect.Descriptor instead.
+func (*OutputEmpty) Descriptor() ([]byte, []int) {
+	return file_procagent_v1_procagent_proto_rawDescGZIP(), []int{48}
+}
+
+// GoProfileRequest asks for a Go runtime profile of the agent itself.
+type GoProfileRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// name is the profile: goroutine, heap, allocs, block, mutex,
+	// threadcreate or cpu.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// duration is how long a cpu profile records, up to 5 minutes; 0 means
+	// 30s. Other profiles are snapshots and must leave it unset.
+	Duration *durationpb.Duration `protobuf:"bytes,2,opt,name=duration,proto3" json:"duration,omitempty"`
+	// debug 0 returns a gzipped pprof profile; debug > 0 returns the runtime's
+	// text form at that verbosity (not for cpu).
+	Debug         int32 `protobuf:"varint,3,opt,name=debug,proto3" json:"debug,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GoProfileRequest) Reset() {
+	*x = GoProfileRequest{}
+	mi := &file_procagent_v1_procagent_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GoProfileRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GoProfileRequest) ProtoMessage() {}
+
+func (x *GoProfileRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_procagent_v1_procagent_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GoProfileRequest.ProtoReflect.Descriptor instead.
+func (*GoProfileRequest) Descriptor() ([]byte, []int) {
+	return file_procagent_v1_procagent_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *GoProfileRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *GoProfileRequest) GetDuration() *durationpb.Duration {
+	if x != nil {
+		return x.Duration
+	}
+	return nil
+}
+
+func (x *GoProfileRequest) GetDebug() int32 {
+	if x != nil {
+		return x.Debug
+	}
+	return 0
+}
+
+// GoProfileResponse carries a Go runtime profile.
+type GoProfileResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// profile is the profile's bytes, encoded as content_type says.
+	Profile []byte `protobuf:"bytes,1,opt,name=profile,proto3" json:"profile,omitempty"`
+	// name is the profile's name, as requested.
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// content_type is "application/vnd.google.protobuf+gzip" for a pprof
+	// profile, "text/plain; charset=utf-8" for the text form.
+	ContentType   string `protobuf:"bytes,3,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GoProfileResponse) Reset() {
+	*x = GoProfileResponse{}
+	mi := &file_procagent_v1_procagent_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GoProfileResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GoProfileResponse) ProtoMessage() {}
+
+func (x *GoProfileResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_procagent_v1_procagent_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GoProfileResponse.ProtoReflect.Descriptor instead.
+func (*GoProfileResponse) Descriptor() ([]byte, []int) {
+	return file_procagent_v1_procagent_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *GoProfileResponse) GetProfile() []byte {
+	if x != nil {
+		return x.Profile
+	}
+	return nil
+}
+
+func (x *GoProfileResponse) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *GoProfileResponse) GetContentType() string {
+	if x != nil {
+		return x.ContentType
+	}
+	return ""
+}
+
 var File_procagent_v1_procagent_proto protoreflect.FileDescriptor
 
 const file_procagent_v1_procagent_proto_rawDesc = "" +
@@ -2527,7 +3976,96 @@ const file_procagent_v1_procagent_proto_rawDesc = "" +
 	"\achanged\x18\x06 \x01(\bR\achanged\x12\x10\n" +
 	"\x03doc\x18\a \x01(\tR\x03doc\"I\n" +
 	"\x12ConfigDumpResponse\x123\n" +
-	"\aentries\x18\x01 \x03(\v2\x19.procagent.v1.ConfigEntryR\aentries*\xc7\x01\n" +
+	"\aentries\x18\x01 \x03(\v2\x19.procagent.v1.ConfigEntryR\aentries\"\xe2\x01\n" +
+	"\x10PySpyDumpRequest\x12\x1b\n" +
+	"\bactor_id\x18\x01 \x01(\tH\x00R\aactorId\x12\x12\n" +
+	"\x03pid\x18\x02 \x01(\x03H\x00R\x03pid\x12\x16\n" +
+	"\x06native\x18\x03 \x01(\bR\x06native\x12\x1d\n" +
+	"\n" +
+	"native_all\x18\x04 \x01(\bR\tnativeAll\x12 \n" +
+	"\vnonblocking\x18\x05 \x01(\bR\vnonblocking\x12\x16\n" +
+	"\x06locals\x18\x06 \x01(\bR\x06locals\x12\"\n" +
+	"\fsubprocesses\x18\a \x01(\bR\fsubprocessesB\b\n" +
+	"\x06target\"\xdd\x03\n" +
+	"\x11PySpyDumpResponse\x12'\n" +
+	"\x02ok\x18\x01 \x01(\v2\x15.procagent.v1.PySpyOkH\x00R\x02ok\x12H\n" +
+	"\x10binary_not_found\x18\x02 \x01(\v2\x1c.procagent.v1.BinaryNotFoundH\x00R\x0ebinaryNotFound\x12M\n" +
+	"\x11permission_denied\x18\x03 \x01(\v2\x1e.procagent.v1.PermissionDeniedH\x00R\x10permissionDenied\x125\n" +
+	"\ttimed_out\x18\x04 \x01(\v2\x16.procagent.v1.TimedOutH\x00R\btimedOut\x12>\n" +
+	"\fexit_failure\x18\x05 \x01(\v2\x19.procagent.v1.ExitFailureH\x00R\vexitFailure\x12D\n" +
+	"\x0eoutput_missing\x18\x06 \x01(\v2\x1b.procagent.v1.OutputMissingH\x00R\routputMissing\x12>\n" +
+	"\foutput_empty\x18\a \x01(\v2\x19.procagent.v1.OutputEmptyH\x00R\voutputEmptyB\t\n" +
+	"\aoutcome\"\xd9\x02\n" +
+	"\x13PySpyProfileRequest\x12\x1b\n" +
+	"\bactor_id\x18\x01 \x01(\tH\x00R\aactorId\x12\x12\n" +
+	"\x03pid\x18\x02 \x01(\x03H\x00R\x03pid\x125\n" +
+	"\bduration\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\bduration\x12\x17\n" +
+	"\arate_hz\x18\x04 \x01(\rR\x06rateHz\x123\n" +
+	"\x06format\x18\x05 \x01(\x0e2\x1b.procagent.v1.ProfileFormatR\x06format\x12\x16\n" +
+	"\x06native\x18\x06 \x01(\bR\x06native\x12\x12\n" +
+	"\x04idle\x18\a \x01(\bR\x04idle\x12\x10\n" +
+	"\x03gil\x18\b \x01(\bR\x03gil\x12\"\n" +
+	"\fsubprocesses\x18\t \x01(\bR\fsubprocesses\x12 \n" +
+	"\vnonblocking\x18\n" +
+	" \x01(\bR\vnonblockingB\b\n" +
+	"\x06target\"\xe0\x03\n" +
+	"\x14PySpyProfileResponse\x12'\n" +
+	"\x02ok\x18\x01 \x01(\v2\x15.procagent.v1.PySpyOkH\x00R\x02ok\x12H\n" +
+	"\x10binary_not_found\x18\x02 \x01(\v2\x1c.procagent.v1.BinaryNotFoundH\x00R\x0ebinaryNotFound\x12M\n" +
+	"\x11permission_denied\x18\x03 \x01(\v2\x1e.procagent.v1.PermissionDeniedH\x00R\x10permissionDenied\x125\n" +
+	"\ttimed_out\x18\x04 \x01(\v2\x16.procagent.v1.TimedOutH\x00R\btimedOut\x12>\n" +
+	"\fexit_failure\x18\x05 \x01(\v2\x19.procagent.v1.ExitFailureH\x00R\vexitFailure\x12D\n" +
+	"\x0eoutput_missing\x18\x06 \x01(\v2\x1b.procagent.v1.OutputMissingH\x00R\routputMissing\x12>\n" +
+	"\foutput_empty\x18\a \x01(\v2\x19.procagent.v1.OutputEmptyH\x00R\voutputEmptyB\t\n" +
+	"\aoutcome\"\x87\x02\n" +
+	"\aPySpyOk\x12\x10\n" +
+	"\x03pid\x18\x01 \x01(\x03R\x03pid\x12\x16\n" +
+	"\x06binary\x18\x02 \x01(\tR\x06binary\x12\x12\n" +
+	"\x04path\x18\x03 \x01(\tR\x04path\x129\n" +
+	"\tprocesses\x18\x04 \x03(\v2\x1b.procagent.v1.ProcessStacksR\tprocesses\x12\x18\n" +
+	"\aprofile\x18\x05 \x01(\fR\aprofile\x123\n" +
+	"\x06format\x18\x06 \x01(\x0e2\x1b.procagent.v1.ProfileFormatR\x06format\x12\x18\n" +
+	"\asamples\x18\a \x01(\rR\asamples\x12\x1a\n" +
+	"\bwarnings\x18\b \x03(\tR\bwarnings\"p\n" +
+	"\rProcessStacks\x12\x10\n" +
+	"\x03pid\x18\x01 \x01(\x03R\x03pid\x12\x18\n" +
+	"\acommand\x18\x02 \x01(\tR\acommand\x123\n" +
+	"\athreads\x18\x03 \x03(\v2\x19.procagent.v1.ThreadStackR\athreads\"\xae\x01\n" +
+	"\vThreadStack\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x1b\n" +
+	"\tnative_id\x18\x02 \x01(\x04R\bnativeId\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x12\x16\n" +
+	"\x06active\x18\x04 \x01(\bR\x06active\x12\x19\n" +
+	"\bowns_gil\x18\x05 \x01(\bR\aownsGil\x12+\n" +
+	"\x06frames\x18\x06 \x03(\v2\x13.procagent.v1.FrameR\x06frames\"\xcf\x01\n" +
+	"\x05Frame\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04file\x18\x02 \x01(\tR\x04file\x12\x12\n" +
+	"\x04line\x18\x03 \x01(\x05R\x04line\x12\x16\n" +
+	"\x06module\x18\x04 \x01(\tR\x06module\x127\n" +
+	"\x06locals\x18\x05 \x03(\v2\x1f.procagent.v1.Frame.LocalsEntryR\x06locals\x1a9\n" +
+	"\vLocalsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\",\n" +
+	"\x0eBinaryNotFound\x12\x1a\n" +
+	"\bsearched\x18\x01 \x03(\tR\bsearched\"&\n" +
+	"\x10PermissionDenied\x12\x12\n" +
+	"\x04hint\x18\x01 \x01(\tR\x04hint\";\n" +
+	"\bTimedOut\x12/\n" +
+	"\x05after\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\x05after\"9\n" +
+	"\vExitFailure\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\x05R\x04code\x12\x16\n" +
+	"\x06stderr\x18\x02 \x01(\tR\x06stderr\"\x0f\n" +
+	"\rOutputMissing\"\r\n" +
+	"\vOutputEmpty\"s\n" +
+	"\x10GoProfileRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x125\n" +
+	"\bduration\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\bduration\x12\x14\n" +
+	"\x05debug\x18\x03 \x01(\x05R\x05debug\"d\n" +
+	"\x11GoProfileResponse\x12\x18\n" +
+	"\aprofile\x18\x01 \x01(\fR\aprofile\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12!\n" +
+	"\fcontent_type\x18\x03 \x01(\tR\vcontentType*\xc7\x01\n" +
 	"\x06Status\x12\x16\n" +
 	"\x12STATUS_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10STATUS_NOT_EXIST\x10\x01\x12\x17\n" +
@@ -2537,7 +4075,13 @@ const file_procagent_v1_procagent_proto_rawDesc = "" +
 	"\x0eSTATUS_STOPPED\x10\x05\x12\x11\n" +
 	"\rSTATUS_FAILED\x10\x06\x12\x12\n" +
 	"\x0eSTATUS_TIMEOUT\x10\a\x12\x12\n" +
-	"\x0eSTATUS_UNKNOWN\x10\b2\xed\a\n" +
+	"\x0eSTATUS_UNKNOWN\x10\b*\x9f\x01\n" +
+	"\rProfileFormat\x12\x1e\n" +
+	"\x1aPROFILE_FORMAT_UNSPECIFIED\x10\x00\x12\x18\n" +
+	"\x14PROFILE_FORMAT_PPROF\x10\x01\x12\x1d\n" +
+	"\x19PROFILE_FORMAT_FLAMEGRAPH\x10\x02\x12\x1d\n" +
+	"\x19PROFILE_FORMAT_SPEEDSCOPE\x10\x03\x12\x16\n" +
+	"\x12PROFILE_FORMAT_RAW\x10\x042\xe0\t\n" +
 	"\x10ProcAgentService\x12[\n" +
 	"\x0eCreateOrUpdate\x12#.procagent.v1.CreateOrUpdateRequest\x1a$.procagent.v1.CreateOrUpdateResponse\x12=\n" +
 	"\x04Stop\x12\x19.procagent.v1.StopRequest\x1a\x1a.procagent.v1.StopResponse\x12F\n" +
@@ -2552,7 +4096,10 @@ const file_procagent_v1_procagent_proto_rawDesc = "" +
 	"\n" +
 	"QueryChild\x12\x1f.procagent.v1.QueryChildRequest\x1a .procagent.v1.QueryChildResponse\"\x03\x90\x02\x01\x12T\n" +
 	"\n" +
-	"ConfigDump\x12\x1f.procagent.v1.ConfigDumpRequest\x1a .procagent.v1.ConfigDumpResponse\"\x03\x90\x02\x01B?Z=github.com/procagent/procagent/proto/procagent/v1;procagentv1b\x06proto3"
+	"ConfigDump\x12\x1f.procagent.v1.ConfigDumpRequest\x1a .procagent.v1.ConfigDumpResponse\"\x03\x90\x02\x01\x12L\n" +
+	"\tPySpyDump\x12\x1e.procagent.v1.PySpyDumpRequest\x1a\x1f.procagent.v1.PySpyDumpResponse\x12U\n" +
+	"\fPySpyProfile\x12!.procagent.v1.PySpyProfileRequest\x1a\".procagent.v1.PySpyProfileResponse\x12L\n" +
+	"\tGoProfile\x12\x1e.procagent.v1.GoProfileRequest\x1a\x1f.procagent.v1.GoProfileResponseB?Z=github.com/procagent/procagent/proto/procagent/v1;procagentv1b\x06proto3"
 
 var (
 	file_procagent_v1_procagent_proto_rawDescOnce sync.Once
@@ -2566,112 +4113,159 @@ func file_procagent_v1_procagent_proto_rawDescGZIP() []byte {
 	return file_procagent_v1_procagent_proto_rawDescData
 }
 
-var file_procagent_v1_procagent_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_procagent_v1_procagent_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
+var file_procagent_v1_procagent_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_procagent_v1_procagent_proto_msgTypes = make([]protoimpl.MessageInfo, 52)
 var file_procagent_v1_procagent_proto_goTypes = []any{
 	(Status)(0),                       // 0: procagent.v1.Status
-	(*State)(nil),                     // 1: procagent.v1.State
-	(*ActorState)(nil),                // 2: procagent.v1.ActorState
-	(*SupervisionEvent)(nil),          // 3: procagent.v1.SupervisionEvent
-	(*ActorSpec)(nil),                 // 4: procagent.v1.ActorSpec
-	(*CreateOrUpdateRequest)(nil),     // 5: procagent.v1.CreateOrUpdateRequest
-	(*CreateOrUpdateResponse)(nil),    // 6: procagent.v1.CreateOrUpdateResponse
-	(*StopRequest)(nil),               // 7: procagent.v1.StopRequest
-	(*StopResponse)(nil),              // 8: procagent.v1.StopResponse
-	(*StopAllRequest)(nil),            // 9: procagent.v1.StopAllRequest
-	(*StopAllResponse)(nil),           // 10: procagent.v1.StopAllResponse
-	(*GetStateRequest)(nil),           // 11: procagent.v1.GetStateRequest
-	(*GetStateResponse)(nil),          // 12: procagent.v1.GetStateResponse
-	(*KeepaliveGetStateRequest)(nil),  // 13: procagent.v1.KeepaliveGetStateRequest
-	(*KeepaliveGetStateResponse)(nil), // 14: procagent.v1.KeepaliveGetStateResponse
-	(*StreamStateRequest)(nil),        // 15: procagent.v1.StreamStateRequest
-	(*StreamStateResponse)(nil),       // 16: procagent.v1.StreamStateResponse
-	(*StatusRun)(nil),                 // 17: procagent.v1.StatusRun
-	(*StatusOverlay)(nil),             // 18: procagent.v1.StatusOverlay
-	(*GetRankStatusRequest)(nil),      // 19: procagent.v1.GetRankStatusRequest
-	(*GetRankStatusResponse)(nil),     // 20: procagent.v1.GetRankStatusResponse
-	(*WaitRankStatusRequest)(nil),     // 21: procagent.v1.WaitRankStatusRequest
-	(*WaitRankStatusResponse)(nil),    // 22: procagent.v1.WaitRankStatusResponse
-	(*ListRequest)(nil),               // 23: procagent.v1.ListRequest
-	(*ListEntry)(nil),                 // 24: procagent.v1.ListEntry
-	(*ListResponse)(nil),              // 25: procagent.v1.ListResponse
-	(*SendRequest)(nil),               // 26: procagent.v1.SendRequest
-	(*SendResponse)(nil),              // 27: procagent.v1.SendResponse
-	(*QueryChildRequest)(nil),         // 28: procagent.v1.QueryChildRequest
-	(*QueryChildResponse)(nil),        // 29: procagent.v1.QueryChildResponse
-	(*IntrospectResult)(nil),          // 30: procagent.v1.IntrospectResult
-	(*ProcNode)(nil),                  // 31: procagent.v1.ProcNode
-	(*ActorNode)(nil),                 // 32: procagent.v1.ActorNode
-	(*ConfigDumpRequest)(nil),         // 33: procagent.v1.ConfigDumpRequest
-	(*ConfigEntry)(nil),               // 34: procagent.v1.ConfigEntry
-	(*ConfigDumpResponse)(nil),        // 35: procagent.v1.ConfigDumpResponse
-	(*timestamppb.Timestamp)(nil),     // 36: google.protobuf.Timestamp
-	(*structpb.Struct)(nil),           // 37: google.protobuf.Struct
-	(*durationpb.Duration)(nil),       // 38: google.protobuf.Duration
-	(*structpb.Value)(nil),            // 39: google.protobuf.Value
+	(ProfileFormat)(0),                // 1: procagent.v1.ProfileFormat
+	(*State)(nil),                     // 2: procagent.v1.State
+	(*ActorState)(nil),                // 3: procagent.v1.ActorState
+	(*SupervisionEvent)(nil),          // 4: procagent.v1.SupervisionEvent
+	(*ActorSpec)(nil),                 // 5: procagent.v1.ActorSpec
+	(*CreateOrUpdateRequest)(nil),     // 6: procagent.v1.CreateOrUpdateRequest
+	(*CreateOrUpdateResponse)(nil),    // 7: procagent.v1.CreateOrUpdateResponse
+	(*StopRequest)(nil),               // 8: procagent.v1.StopRequest
+	(*StopResponse)(nil),              // 9: procagent.v1.StopResponse
+	(*StopAllRequest)(nil),            // 10: procagent.v1.StopAllRequest
+	(*StopAllResponse)(nil),           // 11: procagent.v1.StopAllResponse
+	(*GetStateRequest)(nil),           // 12: procagent.v1.GetStateRequest
+	(*GetStateResponse)(nil),          // 13: procagent.v1.GetStateResponse
+	(*KeepaliveGetStateRequest)(nil),  // 14: procagent.v1.KeepaliveGetStateRequest
+	(*KeepaliveGetStateResponse)(nil), // 15: procagent.v1.KeepaliveGetStateResponse
+	(*StreamStateRequest)(nil),        // 16: procagent.v1.StreamStateRequest
+	(*StreamStateResponse)(nil),       // 17: procagent.v1.StreamStateResponse
+	(*StatusRun)(nil),                 // 18: procagent.v1.StatusRun
+	(*StatusOverlay)(nil),             // 19: procagent.v1.StatusOverlay
+	(*GetRankStatusRequest)(nil),      // 20: procagent.v1.GetRankStatusRequest
+	(*GetRankStatusResponse)(nil),     // 21: procagent.v1.GetRankStatusResponse
+	(*WaitRankStatusRequest)(nil),     // 22: procagent.v1.WaitRankStatusRequest
+	(*WaitRankStatusResponse)(nil),    // 23: procagent.v1.WaitRankStatusResponse
+	(*ListRequest)(nil),               // 24: procagent.v1.ListRequest
+	(*ListEntry)(nil),                 // 25: procagent.v1.ListEntry
+	(*ListResponse)(nil),              // 26: procagent.v1.ListResponse
+	(*SendRequest)(nil),               // 27: procagent.v1.SendRequest
+	(*SendResponse)(nil),              // 28: procagent.v1.SendResponse
+	(*QueryChildRequest)(nil),         // 29: procagent.v1.QueryChildRequest
+	(*QueryChildResponse)(nil),        // 30: procagent.v1.QueryChildResponse
+	(*IntrospectResult)(nil),          // 31: procagent.v1.IntrospectResult
+	(*ProcNode)(nil),                  // 32: procagent.v1.ProcNode
+	(*ActorNode)(nil),                 // 33: procagent.v1.ActorNode
+	(*ConfigDumpRequest)(nil),         // 34: procagent.v1.ConfigDumpRequest
+	(*ConfigEntry)(nil),               // 35: procagent.v1.ConfigEntry
+	(*ConfigDumpResponse)(nil),        // 36: procagent.v1.ConfigDumpResponse
+	(*PySpyDumpRequest)(nil),          // 37: procagent.v1.PySpyDumpRequest
+	(*PySpyDumpResponse)(nil),         // 38: procagent.v1.PySpyDumpResponse
+	(*PySpyProfileRequest)(nil),       // 39: procagent.v1.PySpyProfileRequest
+	(*PySpyProfileResponse)(nil),      // 40: procagent.v1.PySpyProfileResponse
+	(*PySpyOk)(nil),                   // 41: procagent.v1.PySpyOk
+	(*ProcessStacks)(nil),             // 42: procagent.v1.ProcessStacks
+	(*ThreadStack)(nil),               // 43: procagent.v1.ThreadStack
+	(*Frame)(nil),                     // 44: procagent.v1.Frame
+	(*BinaryNotFound)(nil),            // 45: procagent.v1.BinaryNotFound
+	(*PermissionDenied)(nil),          // 46: procagent.v1.PermissionDenied
+	(*TimedOut)(nil),                  // 47: procagent.v1.TimedOut
+	(*ExitFailure)(nil),               // 48: procagent.v1.ExitFailure
+	(*OutputMissing)(nil),             // 49: procagent.v1.OutputMissing
+	(*OutputEmpty)(nil),               // 50: procagent.v1.OutputEmpty
+	(*GoProfileRequest)(nil),          // 51: procagent.v1.GoProfileRequest
+	(*GoProfileResponse)(nil),         // 52: procagent.v1.GoProfileResponse
+	nil,                               // 53: procagent.v1.Frame.LocalsEntry
+	(*timestamppb.Timestamp)(nil),     // 54: google.protobuf.Timestamp
+	(*structpb.Struct)(nil),           // 55: google.protobuf.Struct
+	(*durationpb.Duration)(nil),       // 56: google.protobuf.Duration
+	(*structpb.Value)(nil),            // 57: google.protobuf.Value
 }
 var file_procagent_v1_procagent_proto_depIdxs = []int32{
 	0,  // 0: procagent.v1.State.status:type_name -> procagent.v1.Status
-	2,  // 1: procagent.v1.State.actor:type_name -> procagent.v1.ActorState
-	36, // 2: procagent.v1.State.timestamp:type_name -> google.protobuf.Timestamp
-	3,  // 3: procagent.v1.ActorState.supervision_events:type_name -> procagent.v1.SupervisionEvent
+	3,  // 1: procagent.v1.State.actor:type_name -> procagent.v1.ActorState
+	54, // 2: procagent.v1.State.timestamp:type_name -> google.protobuf.Timestamp
+	4,  // 3: procagent.v1.ActorState.supervision_events:type_name -> procagent.v1.SupervisionEvent
 	0,  // 4: procagent.v1.SupervisionEvent.status:type_name -> procagent.v1.Status
-	36, // 5: procagent.v1.SupervisionEvent.time:type_name -> google.protobuf.Timestamp
-	37, // 6: procagent.v1.ActorSpec.params:type_name -> google.protobuf.Struct
-	4,  // 7: procagent.v1.CreateOrUpdateRequest.spec:type_name -> procagent.v1.ActorSpec
-	1,  // 8: procagent.v1.CreateOrUpdateResponse.state:type_name -> procagent.v1.State
-	1,  // 9: procagent.v1.StopResponse.state:type_name -> procagent.v1.State
-	1,  // 10: procagent.v1.GetStateResponse.state:type_name -> procagent.v1.State
-	38, // 11: procagent.v1.KeepaliveGetStateRequest.ttl:type_name -> google.protobuf.Duration
-	1,  // 12: procagent.v1.KeepaliveGetStateResponse.state:type_name -> procagent.v1.State
-	1,  // 13: procagent.v1.StreamStateResponse.state:type_name -> procagent.v1.State
+	54, // 5: procagent.v1.SupervisionEvent.time:type_name -> google.protobuf.Timestamp
+	55, // 6: procagent.v1.ActorSpec.params:type_name -> google.protobuf.Struct
+	5,  // 7: procagent.v1.CreateOrUpdateRequest.spec:type_name -> procagent.v1.ActorSpec
+	2,  // 8: procagent.v1.CreateOrUpdateResponse.state:type_name -> procagent.v1.State
+	2,  // 9: procagent.v1.StopResponse.state:type_name -> procagent.v1.State
+	2,  // 10: procagent.v1.GetStateResponse.state:type_name -> procagent.v1.State
+	56, // 11: procagent.v1.KeepaliveGetStateRequest.ttl:type_name -> google.protobuf.Duration
+	2,  // 12: procagent.v1.KeepaliveGetStateResponse.state:type_name -> procagent.v1.State
+	2,  // 13: procagent.v1.StreamStateResponse.state:type_name -> procagent.v1.State
 	0,  // 14: procagent.v1.StatusRun.status:type_name -> procagent.v1.Status
-	17, // 15: procagent.v1.StatusOverlay.runs:type_name -> procagent.v1.StatusRun
-	18, // 16: procagent.v1.GetRankStatusResponse.overlay:type_name -> procagent.v1.StatusOverlay
+	18, // 15: procagent.v1.StatusOverlay.runs:type_name -> procagent.v1.StatusRun
+	19, // 16: procagent.v1.GetRankStatusResponse.overlay:type_name -> procagent.v1.StatusOverlay
 	0,  // 17: procagent.v1.WaitRankStatusRequest.min_status:type_name -> procagent.v1.Status
-	18, // 18: procagent.v1.WaitRankStatusResponse.overlay:type_name -> procagent.v1.StatusOverlay
+	19, // 18: procagent.v1.WaitRankStatusResponse.overlay:type_name -> procagent.v1.StatusOverlay
 	0,  // 19: procagent.v1.ListEntry.status:type_name -> procagent.v1.Status
-	24, // 20: procagent.v1.ListResponse.actors:type_name -> procagent.v1.ListEntry
-	39, // 21: procagent.v1.SendRequest.payload:type_name -> google.protobuf.Value
-	1,  // 22: procagent.v1.SendResponse.state:type_name -> procagent.v1.State
-	39, // 23: procagent.v1.SendResponse.reply:type_name -> google.protobuf.Value
-	30, // 24: procagent.v1.QueryChildResponse.result:type_name -> procagent.v1.IntrospectResult
-	31, // 25: procagent.v1.IntrospectResult.proc:type_name -> procagent.v1.ProcNode
-	32, // 26: procagent.v1.IntrospectResult.actor:type_name -> procagent.v1.ActorNode
+	25, // 20: procagent.v1.ListResponse.actors:type_name -> procagent.v1.ListEntry
+	57, // 21: procagent.v1.SendRequest.payload:type_name -> google.protobuf.Value
+	2,  // 22: procagent.v1.SendResponse.state:type_name -> procagent.v1.State
+	57, // 23: procagent.v1.SendResponse.reply:type_name -> google.protobuf.Value
+	31, // 24: procagent.v1.QueryChildResponse.result:type_name -> procagent.v1.IntrospectResult
+	32, // 25: procagent.v1.IntrospectResult.proc:type_name -> procagent.v1.ProcNode
+	33, // 26: procagent.v1.IntrospectResult.actor:type_name -> procagent.v1.ActorNode
 	0,  // 27: procagent.v1.ActorNode.status:type_name -> procagent.v1.Status
-	36, // 28: procagent.v1.ActorNode.created_at:type_name -> google.protobuf.Timestamp
-	36, // 29: procagent.v1.ActorNode.last_handler_at:type_name -> google.protobuf.Timestamp
-	36, // 30: procagent.v1.ActorNode.failed_at:type_name -> google.protobuf.Timestamp
-	34, // 31: procagent.v1.ConfigDumpResponse.entries:type_name -> procagent.v1.ConfigEntry
-	5,  // 32: procagent.v1.ProcAgentService.CreateOrUpdate:input_type -> procagent.v1.CreateOrUpdateRequest
-	7,  // 33: procagent.v1.ProcAgentService.Stop:input_type -> procagent.v1.StopRequest
-	9,  // 34: procagent.v1.ProcAgentService.StopAll:input_type -> procagent.v1.StopAllRequest
-	11, // 35: procagent.v1.ProcAgentService.GetState:input_type -> procagent.v1.GetStateRequest
-	13, // 36: procagent.v1.ProcAgentService.KeepaliveGetState:input_type -> procagent.v1.KeepaliveGetStateRequest
-	15, // 37: procagent.v1.ProcAgentService.StreamState:input_type -> procagent.v1.StreamStateRequest
-	19, // 38: procagent.v1.ProcAgentService.GetRankStatus:input_type -> procagent.v1.GetRankStatusRequest
-	21, // 39: procagent.v1.ProcAgentService.WaitRankStatus:input_type -> procagent.v1.WaitRankStatusRequest
-	23, // 40: procagent.v1.ProcAgentService.List:input_type -> procagent.v1.ListRequest
-	26, // 41: procagent.v1.ProcAgentService.Send:input_type -> procagent.v1.SendRequest
-	28, // 42: procagent.v1.ProcAgentService.QueryChild:input_type -> procagent.v1.QueryChildRequest
-	33, // 43: procagent.v1.ProcAgentService.ConfigDump:input_type -> procagent.v1.ConfigDumpRequest
-	6,  // 44: procagent.v1.ProcAgentService.CreateOrUpdate:output_type -> procagent.v1.CreateOrUpdateResponse
-	8,  // 45: procagent.v1.ProcAgentService.Stop:output_type -> procagent.v1.StopResponse
-	10, // 46: procagent.v1.ProcAgentService.StopAll:output_type -> procagent.v1.StopAllResponse
-	12, // 47: procagent.v1.ProcAgentService.GetState:output_type -> procagent.v1.GetStateResponse
-	14, // 48: procagent.v1.ProcAgentService.KeepaliveGetState:output_type -> procagent.v1.KeepaliveGetStateResponse
-	16, // 49: procagent.v1.ProcAgentService.StreamState:output_type -> procagent.v1.StreamStateResponse
-	20, // 50: procagent.v1.ProcAgentService.GetRankStatus:output_type -> procagent.v1.GetRankStatusResponse
-	22, // 51: procagent.v1.ProcAgentService.WaitRankStatus:output_type -> procagent.v1.WaitRankStatusResponse
-	25, // 52: procagent.v1.ProcAgentService.List:output_type -> procagent.v1.ListResponse
-	27, // 53: procagent.v1.ProcAgentService.Send:output_type -> procagent.v1.SendResponse
-	29, // 54: procagent.v1.ProcAgentService.QueryChild:output_type -> procagent.v1.QueryChildResponse
-	35, // 55: procagent.v1.ProcAgentService.ConfigDump:output_type -> procagent.v1.ConfigDumpResponse
-	44, // [44:56] is the sub-list for method output_type
-	32, // [32:44] is the sub-list for method input_type
-	32, // [32:32] is the sub-list for extension type_name
-	32, // [32:32] is the sub-list for extension extendee
-	0,  // [0:32] is the sub-list for field type_name
+	54, // 28: procagent.v1.ActorNode.created_at:type_name -> google.protobuf.Timestamp
+	54, // 29: procagent.v1.ActorNode.last_handler_at:type_name -> google.protobuf.Timestamp
+	54, // 30: procagent.v1.ActorNode.failed_at:type_name -> google.protobuf.Timestamp
+	35, // 31: procagent.v1.ConfigDumpResponse.entries:type_name -> procagent.v1.ConfigEntry
+	41, // 32: procagent.v1.PySpyDumpResponse.ok:type_name -> procagent.v1.PySpyOk
+	45, // 33: procagent.v1.PySpyDumpResponse.binary_not_found:type_name -> procagent.v1.BinaryNotFound
+	46, // 34: procagent.v1.PySpyDumpResponse.permission_denied:type_name -> procagent.v1.PermissionDenied
+	47, // 35: procagent.v1.PySpyDumpResponse.timed_out:type_name -> procagent.v1.TimedOut
+	48, // 36: procagent.v1.PySpyDumpResponse.exit_failure:type_name -> procagent.v1.ExitFailure
+	49, // 37: procagent.v1.PySpyDumpResponse.output_missing:type_name -> procagent.v1.OutputMissing
+	50, // 38: procagent.v1.PySpyDumpResponse.output_empty:type_name -> procagent.v1.OutputEmpty
+	56, // 39: procagent.v1.PySpyProfileRequest.duration:type_name -> google.protobuf.Duration
+	1,  // 40: procagent.v1.PySpyProfileRequest.format:type_name -> procagent.v1.ProfileFormat
+	41, // 41: procagent.v1.PySpyProfileResponse.ok:type_name -> procagent.v1.PySpyOk
+	45, // 42: procagent.v1.PySpyProfileResponse.binary_not_found:type_name -> procagent.v1.BinaryNotFound
+	46, // 43: procagent.v1.PySpyProfileResponse.permission_denied:type_name -> procagent.v1.PermissionDenied
+	47, // 44: procagent.v1.PySpyProfileResponse.timed_out:type_name -> procagent.v1.TimedOut
+	48, // 45: procagent.v1.PySpyProfileResponse.exit_failure:type_name -> procagent.v1.ExitFailure
+	49, // 46: procagent.v1.PySpyProfileResponse.output_missing:type_name -> procagent.v1.OutputMissing
+	50, // 47: procagent.v1.PySpyProfileResponse.output_empty:type_name -> procagent.v1.OutputEmpty
+	42, // 48: procagent.v1.PySpyOk.processes:type_name -> procagent.v1.ProcessStacks
+	1,  // 49: procagent.v1.PySpyOk.format:type_name -> procagent.v1.ProfileFormat
+	43, // 50: procagent.v1.ProcessStacks.threads:type_name -> procagent.v1.ThreadStack
+	44, // 51: procagent.v1.ThreadStack.frames:type_name -> procagent.v1.Frame
+	53, // 52: procagent.v1.Frame.locals:type_name -> procagent.v1.Frame.LocalsEntry
+	56, // 53: procagent.v1.TimedOut.after:type_name -> google.protobuf.Duration
+	56, // 54: procagent.v1.GoProfileRequest.duration:type_name -> google.protobuf.Duration
+	6,  // 55: procagent.v1.ProcAgentService.CreateOrUpdate:input_type -> procagent.v1.CreateOrUpdateRequest
+	8,  // 56: procagent.v1.ProcAgentService.Stop:input_type -> procagent.v1.StopRequest
+	10, // 57: procagent.v1.ProcAgentService.StopAll:input_type -> procagent.v1.StopAllRequest
+	12, // 58: procagent.v1.ProcAgentService.GetState:input_type -> procagent.v1.GetStateRequest
+	14, // 59: procagent.v1.ProcAgentService.KeepaliveGetState:input_type -> procagent.v1.KeepaliveGetStateRequest
+	16, // 60: procagent.v1.ProcAgentService.StreamState:input_type -> procagent.v1.StreamStateRequest
+	20, // 61: procagent.v1.ProcAgentService.GetRankStatus:input_type -> procagent.v1.GetRankStatusRequest
+	22, // 62: procagent.v1.ProcAgentService.WaitRankStatus:input_type -> procagent.v1.WaitRankStatusRequest
+	24, // 63: procagent.v1.ProcAgentService.List:input_type -> procagent.v1.ListRequest
+	27, // 64: procagent.v1.ProcAgentService.Send:input_type -> procagent.v1.SendRequest
+	29, // 65: procagent.v1.ProcAgentService.QueryChild:input_type -> procagent.v1.QueryChildRequest
+	34, // 66: procagent.v1.ProcAgentService.ConfigDump:input_type -> procagent.v1.ConfigDumpRequest
+	37, // 67: procagent.v1.ProcAgentService.PySpyDump:input_type -> procagent.v1.PySpyDumpRequest
+	39, // 68: procagent.v1.ProcAgentService.PySpyProfile:input_type -> procagent.v1.PySpyProfileRequest
+	51, // 69: procagent.v1.ProcAgentService.GoProfile:input_type -> procagent.v1.GoProfileRequest
+	7,  // 70: procagent.v1.ProcAgentService.CreateOrUpdate:output_type -> procagent.v1.CreateOrUpdateResponse
+	9,  // 71: procagent.v1.ProcAgentService.Stop:output_type -> procagent.v1.StopResponse
+	11, // 72: procagent.v1.ProcAgentService.StopAll:output_type -> procagent.v1.StopAllResponse
+	13, // 73: procagent.v1.ProcAgentService.GetState:output_type -> procagent.v1.GetStateResponse
+	15, // 74: procagent.v1.ProcAgentService.KeepaliveGetState:output_type -> procagent.v1.KeepaliveGetStateResponse
+	17, // 75: procagent.v1.ProcAgentService.StreamState:output_type -> procagent.v1.StreamStateResponse
+	21, // 76: procagent.v1.ProcAgentService.GetRankStatus:output_type -> procagent.v1.GetRankStatusResponse
+	23, // 77: procagent.v1.ProcAgentService.WaitRankStatus:output_type -> procagent.v1.WaitRankStatusResponse
+	26, // 78: procagent.v1.ProcAgentService.List:output_type -> procagent.v1.ListResponse
+	28, // 79: procagent.v1.ProcAgentService.Send:output_type -> procagent.v1.SendResponse
+	30, // 80: procagent.v1.ProcAgentService.QueryChild:output_type -> procagent.v1.QueryChildResponse
+	36, // 81: procagent.v1.ProcAgentService.ConfigDump:output_type -> procagent.v1.ConfigDumpResponse
+	38, // 82: procagent.v1.ProcAgentService.PySpyDump:output_type -> procagent.v1.PySpyDumpResponse
+	40, // 83: procagent.v1.ProcAgentService.PySpyProfile:output_type -> procagent.v1.PySpyProfileResponse
+	52, // 84: procagent.v1.ProcAgentService.GoProfile:output_type -> procagent.v1.GoProfileResponse
+	70, // [70:85] is the sub-list for method output_type
+	55, // [55:70] is the sub-list for method input_type
+	55, // [55:55] is the sub-list for extension type_name
+	55, // [55:55] is the sub-list for extension extendee
+	0,  // [0:55] is the sub-list for field type_name
 }
 
 func init() { file_procagent_v1_procagent_proto_init() }
@@ -2686,13 +4280,39 @@ func file_procagent_v1_procagent_proto_init() {
 	}
 	file_procagent_v1_procagent_proto_msgTypes[30].OneofWrappers = []any{}
 	file_procagent_v1_procagent_proto_msgTypes[31].OneofWrappers = []any{}
+	file_procagent_v1_procagent_proto_msgTypes[35].OneofWrappers = []any{
+		(*PySpyDumpRequest_ActorId)(nil),
+		(*PySpyDumpRequest_Pid)(nil),
+	}
+	file_procagent_v1_procagent_proto_msgTypes[36].OneofWrappers = []any{
+		(*PySpyDumpResponse_Ok)(nil),
+		(*PySpyDumpResponse_BinaryNotFound)(nil),
+		(*PySpyDumpResponse_PermissionDenied)(nil),
+		(*PySpyDumpResponse_TimedOut)(nil),
+		(*PySpyDumpResponse_ExitFailure)(nil),
+		(*PySpyDumpResponse_OutputMissing)(nil),
+		(*PySpyDumpResponse_OutputEmpty)(nil),
+	}
+	file_procagent_v1_procagent_proto_msgTypes[37].OneofWrappers = []any{
+		(*PySpyProfileRequest_ActorId)(nil),
+		(*PySpyProfileRequest_Pid)(nil),
+	}
+	file_procagent_v1_procagent_proto_msgTypes[38].OneofWrappers = []any{
+		(*PySpyProfileResponse_Ok)(nil),
+		(*PySpyProfileResponse_BinaryNotFound)(nil),
+		(*PySpyProfileResponse_PermissionDenied)(nil),
+		(*PySpyProfileResponse_TimedOut)(nil),
+		(*PySpyProfileResponse_ExitFailure)(nil),
+		(*PySpyProfileResponse_OutputMissing)(nil),
+		(*PySpyProfileResponse_OutputEmpty)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_procagent_v1_procagent_proto_rawDesc), len(file_procagent_v1_procagent_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   35,
+			NumEnums:      2,
+			NumMessages:   52,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

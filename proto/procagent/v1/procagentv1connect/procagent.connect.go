@@ -69,6 +69,15 @@ const (
 	// ProcAgentServiceConfigDumpProcedure is the fully-qualified name of the ProcAgentService's
 	// ConfigDump RPC.
 	ProcAgentServiceConfigDumpProcedure = "/procagent.v1.ProcAgentService/ConfigDump"
+	// ProcAgentServicePySpyDumpProcedure is the fully-qualified name of the ProcAgentService's
+	// PySpyDump RPC.
+	ProcAgentServicePySpyDumpProcedure = "/procagent.v1.ProcAgentService/PySpyDump"
+	// ProcAgentServicePySpyProfileProcedure is the fully-qualified name of the ProcAgentService's
+	// PySpyProfile RPC.
+	ProcAgentServicePySpyProfileProcedure = "/procagent.v1.ProcAgentService/PySpyProfile"
+	// ProcAgentServiceGoProfileProcedure is the fully-qualified name of the ProcAgentService's
+	// GoProfile RPC.
+	ProcAgentServiceGoProfileProcedure = "/procagent.v1.ProcAgentService/GoProfile"
 )
 
 // ProcAgentServiceClient is a client for the procagent.v1.ProcAgentService service.
@@ -115,6 +124,22 @@ type ProcAgentServiceClient interface {
 	// ConfigDump lists every configuration setting with its effective value
 	// and where that value came from, sorted by name.
 	ConfigDump(context.Context, *connect.Request[v1.ConfigDumpRequest]) (*connect.Response[v1.ConfigDumpResponse], error)
+	// PySpyDump dumps the Python stacks of an actor's process (and, with
+	// subprocesses, of each process in its tree) or of a pid on the agent's
+	// allow-list; any other pid fails with PermissionDenied, an unknown actor
+	// with NotFound, an actor that is not a process with FailedPrecondition.
+	// A sampler that cannot run or fails is a typed outcome of the response,
+	// not an RPC error.
+	PySpyDump(context.Context, *connect.Request[v1.PySpyDumpRequest]) (*connect.Response[v1.PySpyDumpResponse], error)
+	// PySpyProfile records the Python stacks of a target, chosen as for
+	// PySpyDump, for a duration and returns the profile, pprof by default. A
+	// sampler that cannot run or fails is a typed outcome of the response.
+	PySpyProfile(context.Context, *connect.Request[v1.PySpyProfileRequest]) (*connect.Response[v1.PySpyProfileResponse], error)
+	// GoProfile returns a Go runtime profile of the agent itself: goroutine,
+	// heap, allocs, block, mutex, threadcreate, or cpu recorded for a
+	// duration. Only one cpu profile runs at a time: a second one fails with
+	// ResourceExhausted.
+	GoProfile(context.Context, *connect.Request[v1.GoProfileRequest]) (*connect.Response[v1.GoProfileResponse], error)
 }
 
 // NewProcAgentServiceClient constructs a client for the procagent.v1.ProcAgentService service. By
@@ -205,6 +230,24 @@ func NewProcAgentServiceClient(httpClient connect.HTTPClient, baseURL string, op
 			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 			connect.WithClientOptions(opts...),
 		),
+		pySpyDump: connect.NewClient[v1.PySpyDumpRequest, v1.PySpyDumpResponse](
+			httpClient,
+			baseURL+ProcAgentServicePySpyDumpProcedure,
+			connect.WithSchema(procAgentServiceMethods.ByName("PySpyDump")),
+			connect.WithClientOptions(opts...),
+		),
+		pySpyProfile: connect.NewClient[v1.PySpyProfileRequest, v1.PySpyProfileResponse](
+			httpClient,
+			baseURL+ProcAgentServicePySpyProfileProcedure,
+			connect.WithSchema(procAgentServiceMethods.ByName("PySpyProfile")),
+			connect.WithClientOptions(opts...),
+		),
+		goProfile: connect.NewClient[v1.GoProfileRequest, v1.GoProfileResponse](
+			httpClient,
+			baseURL+ProcAgentServiceGoProfileProcedure,
+			connect.WithSchema(procAgentServiceMethods.ByName("GoProfile")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -222,6 +265,9 @@ type procAgentServiceClient struct {
 	send              *connect.Client[v1.SendRequest, v1.SendResponse]
 	queryChild        *connect.Client[v1.QueryChildRequest, v1.QueryChildResponse]
 	configDump        *connect.Client[v1.ConfigDumpRequest, v1.ConfigDumpResponse]
+	pySpyDump         *connect.Client[v1.PySpyDumpRequest, v1.PySpyDumpResponse]
+	pySpyProfile      *connect.Client[v1.PySpyProfileRequest, v1.PySpyProfileResponse]
+	goProfile         *connect.Client[v1.GoProfileRequest, v1.GoProfileResponse]
 }
 
 // CreateOrUpdate calls procagent.v1.ProcAgentService.CreateOrUpdate.
@@ -284,6 +330,21 @@ func (c *procAgentServiceClient) ConfigDump(ctx context.Context, req *connect.Re
 	return c.configDump.CallUnary(ctx, req)
 }
 
+// PySpyDump calls procagent.v1.ProcAgentService.PySpyDump.
+func (c *procAgentServiceClient) PySpyDump(ctx context.Context, req *connect.Request[v1.PySpyDumpRequest]) (*connect.Response[v1.PySpyDumpResponse], error) {
+	return c.pySpyDump.CallUnary(ctx, req)
+}
+
+// PySpyProfile calls procagent.v1.ProcAgentService.PySpyProfile.
+func (c *procAgentServiceClient) PySpyProfile(ctx context.Context, req *connect.Request[v1.PySpyProfileRequest]) (*connect.Response[v1.PySpyProfileResponse], error) {
+	return c.pySpyProfile.CallUnary(ctx, req)
+}
+
+// GoProfile calls procagent.v1.ProcAgentService.GoProfile.
+func (c *procAgentServiceClient) GoProfile(ctx context.Context, req *connect.Request[v1.GoProfileRequest]) (*connect.Response[v1.GoProfileResponse], error) {
+	return c.goProfile.CallUnary(ctx, req)
+}
+
 // ProcAgentServiceHandler is an implementation of the procagent.v1.ProcAgentService service.
 type ProcAgentServiceHandler interface {
 	// CreateOrUpdate spawns an actor of the requested type under the given id.
@@ -328,6 +389,22 @@ type ProcAgentServiceHandler interface {
 	// ConfigDump lists every configuration setting with its effective value
 	// and where that value came from, sorted by name.
 	ConfigDump(context.Context, *connect.Request[v1.ConfigDumpRequest]) (*connect.Response[v1.ConfigDumpResponse], error)
+	// PySpyDump dumps the Python stacks of an actor's process (and, with
+	// subprocesses, of each process in its tree) or of a pid on the agent's
+	// allow-list; any other pid fails with PermissionDenied, an unknown actor
+	// with NotFound, an actor that is not a process with FailedPrecondition.
+	// A sampler that cannot run or fails is a typed outcome of the response,
+	// not an RPC error.
+	PySpyDump(context.Context, *connect.Request[v1.PySpyDumpRequest]) (*connect.Response[v1.PySpyDumpResponse], error)
+	// PySpyProfile records the Python stacks of a target, chosen as for
+	// PySpyDump, for a duration and returns the profile, pprof by default. A
+	// sampler that cannot run or fails is a typed outcome of the response.
+	PySpyProfile(context.Context, *connect.Request[v1.PySpyProfileRequest]) (*connect.Response[v1.PySpyProfileResponse], error)
+	// GoProfile returns a Go runtime profile of the agent itself: goroutine,
+	// heap, allocs, block, mutex, threadcreate, or cpu recorded for a
+	// duration. Only one cpu profile runs at a time: a second one fails with
+	// ResourceExhausted.
+	GoProfile(context.Context, *connect.Request[v1.GoProfileRequest]) (*connect.Response[v1.GoProfileResponse], error)
 }
 
 // NewProcAgentServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -414,6 +491,24 @@ func NewProcAgentServiceHandler(svc ProcAgentServiceHandler, opts ...connect.Han
 		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 		connect.WithHandlerOptions(opts...),
 	)
+	procAgentServicePySpyDumpHandler := connect.NewUnaryHandler(
+		ProcAgentServicePySpyDumpProcedure,
+		svc.PySpyDump,
+		connect.WithSchema(procAgentServiceMethods.ByName("PySpyDump")),
+		connect.WithHandlerOptions(opts...),
+	)
+	procAgentServicePySpyProfileHandler := connect.NewUnaryHandler(
+		ProcAgentServicePySpyProfileProcedure,
+		svc.PySpyProfile,
+		connect.WithSchema(procAgentServiceMethods.ByName("PySpyProfile")),
+		connect.WithHandlerOptions(opts...),
+	)
+	procAgentServiceGoProfileHandler := connect.NewUnaryHandler(
+		ProcAgentServiceGoProfileProcedure,
+		svc.GoProfile,
+		connect.WithSchema(procAgentServiceMethods.ByName("GoProfile")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/procagent.v1.ProcAgentService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case ProcAgentServiceCreateOrUpdateProcedure:
@@ -440,6 +535,12 @@ func NewProcAgentServiceHandler(svc ProcAgentServiceHandler, opts ...connect.Han
 			procAgentServiceQueryChildHandler.ServeHTTP(w, r)
 		case ProcAgentServiceConfigDumpProcedure:
 			procAgentServiceConfigDumpHandler.ServeHTTP(w, r)
+		case ProcAgentServicePySpyDumpProcedure:
+			procAgentServicePySpyDumpHandler.ServeHTTP(w, r)
+		case ProcAgentServicePySpyProfileProcedure:
+			procAgentServicePySpyProfileHandler.ServeHTTP(w, r)
+		case ProcAgentServiceGoProfileProcedure:
+			procAgentServiceGoProfileHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -495,4 +596,16 @@ func (UnimplementedProcAgentServiceHandler) QueryChild(context.Context, *connect
 
 func (UnimplementedProcAgentServiceHandler) ConfigDump(context.Context, *connect.Request[v1.ConfigDumpRequest]) (*connect.Response[v1.ConfigDumpResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("procagent.v1.ProcAgentService.ConfigDump is not implemented"))
+}
+
+func (UnimplementedProcAgentServiceHandler) PySpyDump(context.Context, *connect.Request[v1.PySpyDumpRequest]) (*connect.Response[v1.PySpyDumpResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("procagent.v1.ProcAgentService.PySpyDump is not implemented"))
+}
+
+func (UnimplementedProcAgentServiceHandler) PySpyProfile(context.Context, *connect.Request[v1.PySpyProfileRequest]) (*connect.Response[v1.PySpyProfileResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("procagent.v1.ProcAgentService.PySpyProfile is not implemented"))
+}
+
+func (UnimplementedProcAgentServiceHandler) GoProfile(context.Context, *connect.Request[v1.GoProfileRequest]) (*connect.Response[v1.GoProfileResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("procagent.v1.ProcAgentService.GoProfile is not implemented"))
 }

@@ -1,0 +1,466 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"maps"
+	"math"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"connectrpc.com/connect"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/procagent/procagent/profiling"
+	procagentv1 "github.com/procagent/procagent/proto/procagent/v1"
+)
+
+// The profiling commands write a profile's bytes to the file named by
+// --out (-o is the global output format, table or json). "--out -" writes
+// them to stdout, and the summary then goes to stderr. With -o table,
+// --out is required; with -o json it is optional: the JSON response
+// carries the bytes (base64) unless --out took them.
+
+// ctlOutStdout is the --out value that writes the profile to stdout.
+const ctlOutStdout = "-"
+
+// ctlProfileMargin is added to a recording's duration for the default
+// deadline: the agent allows its sampler duration + 15 s.
+const ctlProfileMargin = 30 * time.Second
+
+// ctlProfileFormats maps --format to the wire formats.
+var ctlProfileFormats = map[string]procagentv1.ProfileFormat{
+	"pprof":      procagentv1.ProfileFormat_PROFILE_FORMAT_PPROF,
+	"flamegraph": procagentv1.ProfileFormat_PROFILE_FORMAT_FLAMEGRAPH,
+	"speedscope": procagentv1.ProfileFormat_PROFILE_FORMAT_SPEEDSCOPE,
+	"raw":        procagentv1.ProfileFormat_PROFILE_FORMAT_RAW,
+}
+
+// ctlTarget is the ACTOR argument or the --pid flag of a py-spy command.
+type ctlTarget struct {
+	pid *int64
+}
+
+// bind registers --pid on fs.
+func (t *ctlTarget) bind(fs *flag.FlagSet) {
+	t.pid = fs.Int64("pid", 0, "sample this pid instead of an actor's process; the agent refuses pids not on its allow-list")
+}
+
+// resolve returns the actor id or the pid, exactly one of which must be
+// given.
+func (t *ctlTarget) resolve(args []string) (actor string, pid int64, err error) {
+	switch {
+	case len(args) == 1 && *t.pid != 0:
+		return "", 0, ctlUsagef("give ACTOR or --pid, not both")
+	case len(args) == 1:
+		return args[0], 0, nil
+	case *t.pid != 0:
+		return "", *t.pid, nil
+	}
+	return "", 0, ctlUsagef("missing target: give ACTOR or --pid N")
+}
+
+// ctlOut is the --out flag and what it implies.
+type ctlOut struct {
+	path *string
+}
+
+// bind registers --out on fs.
+func (o *ctlOut) bind(fs *flag.FlagSet) {
+	o.path = fs.String("out", "", "write the profile to `FILE` (- for stdout); required unless -o json")
+}
+
+// check validates --out against the output format.
+func (o *ctlOut) check(c *ctlCall) error {
+	switch {
+	case *o.path == "" && !c.out.json:
+		return ctlUsagef("--out FILE is required: where to write the profile (- for stdout; -o sets the output format, table or json)")
+	case *o.path == ctlOutStdout && c.out.json:
+		return ctlUsagef("--out - and -o json would both write to stdout")
+	}
+	return nil
+}
+
+// write writes b to --out; it returns the printer for the summary: stderr
+// when the profile went to stdout.
+func (o *ctlOut) write(c *ctlCall, b []byte) (*ctlPrinter, error) {
+	switch *o.path {
+	case "":
+		return c.out, nil
+	case ctlOutStdout:
+		if _, err := c.out.w.Write(b); err != nil {
+			return nil, fmt.Errorf("write profile: %w", err)
+		}
+		return &ctlPrinter{w: c.stderr}, nil
+	}
+	if err := os.WriteFile(*o.path, b, 0o600); err != nil {
+		return nil, fmt.Errorf("write profile: %w", err)
+	}
+	return c.out, nil
+}
+
+// ctlDeadline gives ctx a deadline of d when it has none (no --timeout).
+func ctlDeadline(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, d)
+}
+
+// ctlPySpy is `pyspy dump ACTOR|--pid N`.
+func ctlPySpy(fs *flag.FlagSet) ctlAction {
+	var target ctlTarget
+	target.bind(fs)
+	native := fs.Bool("native", false, "include native (C/C++) frames")
+	nativeAll := fs.Bool("native-all", false, "include every native frame (retried without when unsupported, with a warning)")
+	nonblocking := fs.Bool("nonblocking", false, "do not pause the target while sampling (less accurate)")
+	locals := fs.Bool("locals", false, "include each frame's local variables")
+	subprocesses := fs.Bool("subprocesses", false, "also dump the target's child processes")
+	return func(ctx context.Context, c *ctlCall, args []string) error {
+		if args[0] != "dump" {
+			return ctlUsagef("unknown pyspy subcommand %q: want dump (record with `agent ctl profile`)", args[0])
+		}
+		actor, pid, err := target.resolve(args[1:])
+		if err != nil {
+			return err
+		}
+		req := &procagentv1.PySpyDumpRequest{
+			Native: *native, NativeAll: *nativeAll, Nonblocking: *nonblocking,
+			Locals: *locals, Subprocesses: *subprocesses,
+		}
+		if actor != "" {
+			req.Target = &procagentv1.PySpyDumpRequest_ActorId{ActorId: actor}
+		} else {
+			req.Target = &procagentv1.PySpyDumpRequest_Pid{Pid: pid}
+		}
+		res, err := c.client.PySpyDump(ctx, connect.NewRequest(req))
+		if err != nil {
+			return err
+		}
+		ok, err := ctlCheckOutcome(c, res.Msg)
+		if err != nil {
+			return err
+		}
+		if c.out.json {
+			return c.out.message(res.Msg)
+		}
+		return ctlWriteDump(c.out.w, ok)
+	}
+}
+
+// ctlProfile is `profile ACTOR|--pid N --duration D --out FILE`.
+func ctlProfile(fs *flag.FlagSet) ctlAction {
+	var target ctlTarget
+	target.bind(fs)
+	var out ctlOut
+	out.bind(fs)
+	duration := fs.Duration("duration", 10*time.Second, "how long to record, 1s to 300s (the default --timeout is this plus 30s)")
+	rate := fs.Uint("rate", 100, "samples per second, 1 to 1000")
+	format := fs.String("format", "pprof", "profile format: pprof, flamegraph, speedscope or raw")
+	native := fs.Bool("native", false, "include native (C/C++) frames")
+	idle := fs.Bool("idle", false, "include idle threads")
+	gil := fs.Bool("gil", false, "sample only the thread holding the GIL")
+	subprocesses := fs.Bool("subprocesses", false, "also profile the target's child processes")
+	nonblocking := fs.Bool("nonblocking", false, "do not pause the target while sampling (less accurate)")
+	return func(ctx context.Context, c *ctlCall, args []string) error {
+		actor, pid, err := target.resolve(args)
+		if err != nil {
+			return err
+		}
+		if err := out.check(c); err != nil {
+			return err
+		}
+		f, ok := ctlProfileFormats[*format]
+		if !ok {
+			return ctlUsagef("--format %q: want pprof, flamegraph, speedscope or raw", *format)
+		}
+		if *rate > math.MaxUint32 {
+			return ctlUsagef("--rate %d: want 1 to 1000", *rate)
+		}
+		req := &procagentv1.PySpyProfileRequest{
+			Duration: durationpb.New(*duration), RateHz: uint32(*rate), Format: f,
+			Native: *native, Idle: *idle, Gil: *gil, Subprocesses: *subprocesses, Nonblocking: *nonblocking,
+		}
+		if actor != "" {
+			req.Target = &procagentv1.PySpyProfileRequest_ActorId{ActorId: actor}
+		} else {
+			req.Target = &procagentv1.PySpyProfileRequest_Pid{Pid: pid}
+		}
+		ctx, cancel := ctlDeadline(ctx, *duration+ctlProfileMargin)
+		defer cancel()
+		stop := ctlProgress(c.stderr, *duration)
+		res, err := c.client.PySpyProfile(ctx, connect.NewRequest(req))
+		stop()
+		if err != nil {
+			return err
+		}
+		okRes, err := ctlCheckOutcome(c, res.Msg)
+		if err != nil {
+			return err
+		}
+		p, err := out.write(c, okRes.GetProfile())
+		if err != nil {
+			return err
+		}
+		if p.json {
+			if *out.path != "" {
+				okRes.Profile = nil // in the file
+			}
+			return p.message(res.Msg)
+		}
+		return p.table(
+			[]string{"file", *out.path},
+			[]string{"format", strings.TrimPrefix(strings.ToLower(okRes.GetFormat().String()), "profile_format_")},
+			[]string{"bytes", ctlUint(uint64(len(okRes.GetProfile())))},
+			[]string{"samples", ctlUint(uint64(okRes.GetSamples()))},
+			[]string{"pid", ctlPid(okRes.GetPid())},
+			[]string{"sampler", okRes.GetBinary() + " " + okRes.GetPath()},
+			[]string{"warnings", strings.Join(okRes.GetWarnings(), "; ")},
+		)
+	}
+}
+
+// ctlGoProfile is `goprofile NAME [--duration D] [--debug N] --out FILE`.
+func ctlGoProfile(fs *flag.FlagSet) ctlAction {
+	var out ctlOut
+	out.bind(fs)
+	duration := fs.Duration("duration", 0, "how long a cpu profile records, up to 5m (0: the agent's default, 30s; the default --timeout is this plus 30s); snapshots take none")
+	debug := fs.Int("debug", 0, "0 for pprof, 1 or 2 for the runtime's text form (not for cpu)")
+	return func(ctx context.Context, c *ctlCall, args []string) error {
+		name := args[0]
+		if *debug > 0 && *out.path == "" && !c.out.json {
+			*out.path = ctlOutStdout // text: print it
+		}
+		if err := out.check(c); err != nil {
+			return err
+		}
+		if *debug < math.MinInt32 || *debug > math.MaxInt32 {
+			return ctlUsagef("--debug %d: want 0, 1 or 2", *debug)
+		}
+		req := &procagentv1.GoProfileRequest{Name: name, Debug: int32(*debug)}
+		wait := ctlTimeoutDefault
+		stop := func() {}
+		if name == profiling.GoProfileCPU {
+			d := *duration
+			if d == 0 {
+				d = profiling.DefaultCPUDuration
+			}
+			wait = d + ctlProfileMargin
+			stop = ctlProgress(c.stderr, d)
+		}
+		if *duration != 0 {
+			req.Duration = durationpb.New(*duration)
+		}
+		ctx, cancel := ctlDeadline(ctx, wait)
+		defer cancel()
+		res, err := c.client.GoProfile(ctx, connect.NewRequest(req))
+		stop()
+		if err != nil {
+			return err
+		}
+		m := res.Msg
+		p, err := out.write(c, m.GetProfile())
+		if err != nil {
+			return err
+		}
+		switch {
+		case p.json:
+			if *out.path != "" {
+				m.Profile = nil // in the file
+			}
+			return p.message(m)
+		case *out.path == ctlOutStdout && *debug > 0:
+			return nil // the text is the output
+		}
+		return p.table(
+			[]string{"file", *out.path},
+			[]string{"name", m.GetName()},
+			[]string{"content_type", m.GetContentType()},
+			[]string{"bytes", ctlUint(uint64(len(m.GetProfile())))},
+		)
+	}
+}
+
+// ctlOutcome is a py-spy response: one of its outcomes is set.
+type ctlOutcome interface {
+	proto.Message
+	GetOk() *procagentv1.PySpyOk
+	GetBinaryNotFound() *procagentv1.BinaryNotFound
+	GetPermissionDenied() *procagentv1.PermissionDenied
+	GetTimedOut() *procagentv1.TimedOut
+	GetExitFailure() *procagentv1.ExitFailure
+	GetOutputMissing() *procagentv1.OutputMissing
+	GetOutputEmpty() *procagentv1.OutputEmpty
+}
+
+// ctlCheckOutcome returns the ok outcome of m. Any other outcome is an
+// error (exit code 1) whose message starts with the outcome's kind; with -o
+// json the response is printed first, for scripts.
+func ctlCheckOutcome(c *ctlCall, m ctlOutcome) (*procagentv1.PySpyOk, error) {
+	if ok := m.GetOk(); ok != nil {
+		return ok, nil
+	}
+	if c.out.json {
+		if err := c.out.message(m); err != nil {
+			return nil, err
+		}
+	}
+	return nil, ctlOutcomeError(m)
+}
+
+// ctlOutcomeError describes a failed outcome as "KIND: details". It is
+// reported like an RPC error, under the code the condition would have as
+// one, so that ctl's error line stays "error: CODE: MESSAGE".
+func ctlOutcomeError(m ctlOutcome) error {
+	var code connect.Code
+	var msg string
+	switch {
+	case m.GetBinaryNotFound() != nil:
+		code = connect.CodeFailedPrecondition
+		msg = "binary_not_found: no py-spy or austin on the agent; searched: " + strings.Join(m.GetBinaryNotFound().GetSearched(), ", ")
+	case m.GetPermissionDenied() != nil:
+		code = connect.CodePermissionDenied
+		msg = "permission_denied: the sampler could not attach: " + m.GetPermissionDenied().GetHint()
+	case m.GetTimedOut() != nil:
+		code = connect.CodeDeadlineExceeded
+		msg = fmt.Sprintf("timed_out: the sampler was killed after %v", m.GetTimedOut().GetAfter().AsDuration())
+	case m.GetExitFailure() != nil:
+		code = connect.CodeInternal
+		msg = fmt.Sprintf("exit_failure: the sampler exited with code %d: %s", m.GetExitFailure().GetCode(), strings.TrimSpace(m.GetExitFailure().GetStderr()))
+	case m.GetOutputMissing() != nil:
+		code = connect.CodeInternal
+		msg = "output_missing: the sampler exited cleanly without output"
+	case m.GetOutputEmpty() != nil:
+		code = connect.CodeInternal
+		msg = "output_empty: the sampler's output held no stacks"
+	default:
+		code = connect.CodeUnknown
+		msg = "the agent's response holds no outcome"
+	}
+	return connect.NewError(code, errors.New(msg))
+}
+
+// ctlWriteDump writes a dump's stacks for people: per process its threads,
+// per thread its frames innermost first as "func (file:line)", with locals
+// below their frame.
+func ctlWriteDump(w io.Writer, ok *procagentv1.PySpyOk) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "sampled pid %d with %s (%s)\n", ok.GetPid(), ok.GetBinary(), ok.GetPath())
+	for _, p := range ok.GetProcesses() {
+		fmt.Fprintf(&b, "\nprocess %d: %s\n", p.GetPid(), p.GetCommand())
+		for _, t := range p.GetThreads() {
+			fmt.Fprintf(&b, "  thread %s%s%s\n", ctlThreadID(t), ctlThreadName(t.GetName()), ctlThreadState(t))
+			for _, f := range t.GetFrames() {
+				fmt.Fprintf(&b, "    %s\n", ctlFrame(f))
+				for _, k := range slices.Sorted(maps.Keys(f.GetLocals())) {
+					fmt.Fprintf(&b, "        %s = %s\n", k, f.GetLocals()[k])
+				}
+			}
+		}
+	}
+	for _, warn := range ok.GetWarnings() {
+		fmt.Fprintf(&b, "warning: %s\n", warn)
+	}
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return fmt.Errorf("write output: %w", err)
+	}
+	return nil
+}
+
+// ctlThreadID is the OS thread id, else the Python one in hex.
+func ctlThreadID(t *procagentv1.ThreadStack) string {
+	if t.GetNativeId() != 0 {
+		return ctlUint(t.GetNativeId())
+	}
+	return fmt.Sprintf("%#x", t.GetId())
+}
+
+func ctlThreadName(name string) string {
+	if name == "" {
+		return ""
+	}
+	return fmt.Sprintf(" %q", name)
+}
+
+// ctlThreadState is " (active, gil)", " (idle)", ...
+func ctlThreadState(t *procagentv1.ThreadStack) string {
+	state := "idle"
+	if t.GetActive() {
+		state = "active"
+	}
+	if t.GetOwnsGil() {
+		state += ", gil"
+	}
+	return " (" + state + ")"
+}
+
+// ctlFrame formats a frame as "func (file:line)"; a native frame without a
+// file names its module.
+func ctlFrame(f *procagentv1.Frame) string {
+	where := f.GetFile()
+	switch {
+	case where == "":
+		where = f.GetModule()
+	case f.GetLine() > 0:
+		where = fmt.Sprintf("%s:%d", where, f.GetLine())
+	}
+	if where == "" {
+		return f.GetName()
+	}
+	return fmt.Sprintf("%s (%s)", f.GetName(), where)
+}
+
+// ctlProgress shows "recording… 3s/10s" on w while a recording of total
+// runs, until the returned stop is called: in place every second on a
+// terminal, a line every 5 s otherwise.
+func ctlProgress(w io.Writer, total time.Duration) (stop func()) {
+	tty := ctlIsTerminal(w)
+	every, format := 5*time.Second, "recording… %v/%v\n"
+	if tty {
+		every, format = time.Second, "\rrecording… %v/%v\033[K"
+	}
+	start := time.Now()
+	show := func() {
+		elapsed := min(time.Since(start), total).Truncate(time.Second)
+		fmt.Fprintf(w, format, elapsed, total)
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		show()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				show()
+			}
+		}
+	})
+	return func() {
+		close(done)
+		wg.Wait()
+		if tty {
+			fmt.Fprintln(w)
+		}
+	}
+}
+
+// ctlIsTerminal reports whether w is a terminal.
+func ctlIsTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
