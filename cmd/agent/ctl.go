@@ -58,7 +58,7 @@ func (g *ctlGlobal) bind(fs *flag.FlagSet) {
 	fs.StringVar(&g.token, "token", g.token, "bearer token sent as the Authorization header (env "+ctlEnvToken+")")
 	fs.StringVar(&g.output, "o", g.output, "output format: table or json")
 	fs.StringVar(&g.protocol, "protocol", g.protocol, "RPC protocol: connect, grpc or grpcweb")
-	fs.DurationVar(&g.timeout, "timeout", g.timeout, "request deadline, 0 for none (default 30s for wait, none for stream, 10s for the others)")
+	fs.DurationVar(&g.timeout, "timeout", g.timeout, "request deadline, 0 for none (default 30s for wait and pyspy dump, none for stream, the duration plus 30s for profile and goprofile cpu, 10s for the others)")
 }
 
 // finish validates the parsed global flags and fills the token from the
@@ -70,7 +70,7 @@ func (g *ctlGlobal) finish(getenv func(string) string) error {
 	switch g.output {
 	case ctlOutputTable, ctlOutputJSON:
 	default:
-		return ctlUsagef("-o %q: want table or json", g.output)
+		return ctlUsagef("-o %q: want table or json (profiles are written with --out FILE)", g.output)
 	}
 	switch g.protocol {
 	case ctlProtocolConnect, ctlProtocolGRPC, ctlProtocolGRPCWeb:
