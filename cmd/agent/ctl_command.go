@@ -22,7 +22,10 @@ type ctlCommand struct {
 	minArgs int
 	maxArgs int
 	timeout time.Duration // default request deadline; 0 means none
-	setup   func(fs *flag.FlagSet) ctlAction
+	// fileOutput marks commands that write a file (--out): for them an -o
+	// that is not an output format names the file, so `-o out.pb.gz` works.
+	fileOutput bool
+	setup      func(fs *flag.FlagSet) ctlAction
 }
 
 // ctlAction runs a command with its positional arguments, already checked
@@ -97,6 +100,9 @@ func (c *ctlCommand) run(ctx context.Context, global *flag.FlagSet, g *ctlGlobal
 	if err := ctlApplyGlobals(global, fs); err != nil {
 		return c.usageError(stderr, fs, err)
 	}
+	if c.fileOutput {
+		ctlOutputAsFile(g, fs)
+	}
 	if err := g.finish(getenv); err != nil {
 		return c.usageError(stderr, fs, err)
 	}
@@ -161,5 +167,17 @@ func ctlParseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 		}
 		pos = append(pos, rest[0])
 		args = rest[1:]
+	}
+}
+
+// ctlOutputAsFile reads `-o FILE` on a command that writes a file as
+// `--out FILE`: an -o that is not an output format (table, json) names the
+// file, unless --out was given too.
+func ctlOutputAsFile(g *ctlGlobal, fs *flag.FlagSet) {
+	if g.output == ctlOutputTable || g.output == ctlOutputJSON || ctlFlagGiven(fs, "out") {
+		return
+	}
+	if err := fs.Set("out", g.output); err == nil {
+		g.output = ctlOutputTable
 	}
 }

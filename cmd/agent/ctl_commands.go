@@ -51,9 +51,9 @@ var ctlCommands = []ctlCommand{
 	{name: "pyspy", args: "dump ACTOR|--pid N [--native] [--native-all] [--nonblocking] [--locals] [--subprocesses]", summary: "print the Python stacks of an actor's process, or of an allowed pid (PySpyDump)",
 		minArgs: 1, maxArgs: 2, timeout: ctlTimeoutWait, setup: ctlPySpy},
 	{name: "profile", args: "ACTOR|--pid N [--duration D] [--rate HZ] [--format pprof|flamegraph|speedscope|raw] --out FILE", summary: "record a Python profile of an actor's process, or of an allowed pid, into FILE (PySpyProfile)",
-		maxArgs: 1, setup: ctlProfile},
+		maxArgs: 1, fileOutput: true, setup: ctlProfile},
 	{name: "goprofile", args: "NAME [--duration D] [--debug N] --out FILE", summary: "write a Go profile of the agent (heap, goroutine, allocs, block, mutex, threadcreate, cpu) into FILE (GoProfile)",
-		minArgs: 1, maxArgs: 1, setup: ctlGoProfile},
+		minArgs: 1, maxArgs: 1, fileOutput: true, setup: ctlGoProfile},
 }
 
 // ctlCreate is `create ID TYPE`.

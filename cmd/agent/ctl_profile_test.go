@@ -105,7 +105,7 @@ func TestCtlGoProfile(t *testing.T) {
 	for _, protocol := range ctlProtocols {
 		t.Run(protocol+"/heap", func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "heap.pb.gz")
-			kv := ctlKV(s.mustRun(t, protocol, "goprofile", "heap", "--out", out))
+			kv := ctlKV(s.mustRun(t, protocol, "goprofile", "heap", "-o", out)) // the issue's spelling of --out
 			if kv["file"] != out || kv["name"] != "heap" || kv["content_type"] != profiling.ContentTypePprof {
 				t.Errorf("summary %v", kv)
 			}
@@ -160,7 +160,8 @@ func TestCtlProfilingErrors(t *testing.T) {
 		{"profile too short", []string{"profile", "worker", "--duration", "10ms", "--out", out}, ctlExitError, "error: invalid_argument: "},
 		{"goprofile unknown", []string{"goprofile", "stack", "--out", out}, ctlExitError, "error: invalid_argument: "},
 		{"goprofile without out", []string{"goprofile", "heap"}, ctlExitUsage, "--out FILE is required"},
-		{"goprofile -o file", []string{"goprofile", "heap", "-o", out}, ctlExitUsage, `-o "` + out + `"`},
+		{"goprofile -o file and --out", []string{"goprofile", "heap", "-o", "x.pb.gz", "--out", out}, ctlExitUsage, `-o "x.pb.gz"`},
+		{"list -o file", []string{"list", "-o", "x.pb.gz"}, ctlExitUsage, `-o "x.pb.gz"`},
 		{"profile without out", []string{"profile", "worker"}, ctlExitUsage, "--out FILE is required"},
 		{"profile bad format", []string{"profile", "worker", "--format", "svg", "--out", out}, ctlExitUsage, `--format "svg"`},
 		{"dump actor and pid", []string{"pyspy", "dump", "worker", "--pid", pid}, ctlExitUsage, "not both"},
