@@ -1,22 +1,16 @@
 package procagent
 
 import (
-	"bytes"
 	"cmp"
-	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/procagent/procagent/runtime"
-	yaml "go.yaml.in/yaml/v3"
 )
 
 // Sources of a config value, strongest first, as reported in ConfigEntry.Source.
@@ -188,69 +182,6 @@ func (c Config) PprofEnabled() bool {
 	return false
 }
 
-// Validate reports every out-of-range value, each error naming its key and,
-// when LoadConfig found the value, its source.
-func (c Config) Validate() error {
-	v := configValidator{c: &c}
-	v.hostPort("addr", c.Addr)
-	if c.MetricsAddr != "" {
-		v.hostPort("metrics_addr", c.MetricsAddr)
-	}
-	v.nonNegative("orphan_timeout", c.OrphanTimeout)
-	v.nonNegative("process_memory_metric_interval", c.ProcessMemoryMetricInterval)
-	v.inRange("terminated_snapshot_retention", c.TerminatedSnapshotRetention, 0, 100_000)
-	v.nonNegative("flush_timeout", c.FlushTimeout)
-	v.inRange("mailbox_size", c.MailboxSize, 1, 1<<20)
-	v.inRange("actor_series_cap", c.ActorSeriesCap, 1, 1_000_000)
-	if _, err := c.AllowedPids(); err != nil {
-		v.fail("profile_allow_pids", "%v", err)
-	}
-	v.oneOf("pprof", c.Pprof, "auto", "on", "off")
-	v.oneOf("log_level", c.LogLevel, "debug", "info", "warn", "error")
-	return errors.Join(v.errs...)
-}
-
-type configValidator struct {
-	c    *Config
-	errs []error
-}
-
-func (v *configValidator) fail(name, format string, args ...any) {
-	msg := name + ": " + fmt.Sprintf(format, args...)
-	if o, ok := v.c.origins[name]; ok {
-		msg += " from " + o.where
-	}
-	v.errs = append(v.errs, errors.New(msg))
-}
-
-func (v *configValidator) hostPort(name, addr string) {
-	if _, _, err := net.SplitHostPort(addr); err != nil {
-		reason := err.Error()
-		if ae, ok := errors.AsType[*net.AddrError](err); ok {
-			reason = ae.Err
-		}
-		v.fail(name, "invalid address %q: %s", addr, reason)
-	}
-}
-
-func (v *configValidator) nonNegative(name string, d time.Duration) {
-	if d < 0 {
-		v.fail(name, "negative duration %s", d)
-	}
-}
-
-func (v *configValidator) inRange(name string, n, lo, hi int) {
-	if n < lo || n > hi {
-		v.fail(name, "%d out of range [%d, %d]", n, lo, hi)
-	}
-}
-
-func (v *configValidator) oneOf(name, s string, set ...string) {
-	if !slices.Contains(set, s) {
-		v.fail(name, "%q is not one of %s", s, strings.Join(set, ", "))
-	}
-}
-
 // set parses raw as the key's kind into c.
 func (k Key) set(c *Config, raw string) error {
 	switch p := k.field(c).(type) {
@@ -304,173 +235,6 @@ func isDecimal(s string) bool {
 	s = strings.TrimLeft(s, "+-")
 	digits := strings.Trim(s, "0123456789.")
 	return s != "" && digits == "" && strings.Count(s, ".") <= 1 && s != "."
-}
-
-// LoadOptions are the sources LoadConfig layers over the defaults.
-type LoadOptions struct {
-	// File is a YAML or JSON config file keyed by key names; "" reads none.
-	File string
-	// Flags maps flag names (without dashes) to the values the user actually set.
-	// Names that are not config flags are ignored: the flag package has already
-	// rejected unknown flags, so a caller may pass every flag it saw set.
-	Flags map[string]string
-	// Getenv looks up an environment variable: os.LookupEnv in production; nil reads none.
-	// A variable set to "" counts as set.
-	Getenv func(string) (string, bool)
-}
-
-// LoadConfig layers flags over environment over file over defaults, strongest
-// first, and validates the result. Of a key's environment variables the first
-// listed that is set wins. Every value supplied is parsed, shadowed or not: a bad
-// one is an error naming the key and the source, as is an unknown key in the file.
-// All problems are reported together.
-func LoadConfig(opts LoadOptions) (Config, error) {
-	var file map[string]configSetting
-	if opts.File != "" {
-		data, err := os.ReadFile(filepath.Clean(opts.File))
-		if err != nil {
-			return Config{}, fmt.Errorf("read config file: %w", err)
-		}
-		if file, err = parseConfigFile(data, opts.File); err != nil {
-			return Config{}, err
-		}
-	}
-	c := DefaultConfig()
-	c.origins = make(map[string]configOrigin, len(keyTable))
-	var errs []error
-	for _, k := range keyTable {
-		for _, s := range k.settings(file, opts) {
-			if err := k.set(&c, s.raw); err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w from %s", k.Name, err, s.where))
-				continue
-			}
-			c.origins[k.Name] = s.configOrigin
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
-		return Config{}, err
-	}
-	if err := c.Validate(); err != nil {
-		return Config{}, err
-	}
-	return c, nil
-}
-
-// configSetting is one source's raw value for a key.
-type configSetting struct {
-	raw string
-	configOrigin
-}
-
-// settings returns the values supplied for k, weakest first.
-func (k Key) settings(file map[string]configSetting, opts LoadOptions) []configSetting {
-	var out []configSetting
-	if s, ok := file[k.Name]; ok {
-		out = append(out, s)
-	}
-	if opts.Getenv != nil {
-		for _, name := range k.EnvVars() {
-			if v, ok := opts.Getenv(name); ok {
-				out = append(out, configSetting{v, configOrigin{source: SourceEnv, envVar: name, where: "env " + name}})
-				break
-			}
-		}
-	}
-	if v, ok := opts.Flags[k.Flag]; ok {
-		out = append(out, configSetting{v, configOrigin{source: SourceFlag, where: "flag -" + k.Flag}})
-	}
-	return out
-}
-
-// parseConfigFile reads a YAML or JSON mapping of key names to scalar values;
-// name is the file's name for error messages.
-func parseConfigFile(data []byte, name string) (map[string]configSetting, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	err := dec.Decode(&doc)
-	if errors.Is(err, io.EOF) {
-		return nil, nil // empty or only comments
-	}
-	if err != nil {
-		return nil, fmt.Errorf("parse config file %s: %w", name, err)
-	}
-	if err := dec.Decode(new(yaml.Node)); !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("parse config file %s: want one document, found more", name)
-	}
-	root := doc.Content[0]
-	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
-		return nil, nil // "---" alone
-	}
-	if root.Kind != yaml.MappingNode {
-		return nil, fmt.Errorf("parse config file %s:%d: want a mapping of key names to values", name, root.Line)
-	}
-	out := make(map[string]configSetting, len(root.Content)/2)
-	var errs []error
-	for i := 0; i+1 < len(root.Content); i += 2 {
-		kn, vn := root.Content[i], root.Content[i+1]
-		where := fmt.Sprintf("file %s:%d", name, kn.Line)
-		if _, ok := lookupKey(kn.Value); !ok {
-			msg := fmt.Sprintf("%s: unknown key %q", where, kn.Value)
-			if s := suggestKey(kn.Value); s != "" {
-				msg += fmt.Sprintf(" (did you mean %q?)", s)
-			}
-			errs = append(errs, errors.New(msg))
-			continue
-		}
-		if prev, dup := out[kn.Value]; dup {
-			errs = append(errs, fmt.Errorf("%s: duplicate key from %s (first set at %s)", kn.Value, where, prev.where))
-			continue
-		}
-		if vn.Kind == yaml.AliasNode {
-			vn = vn.Alias
-		}
-		if vn.Kind != yaml.ScalarNode {
-			errs = append(errs, fmt.Errorf("%s: want a single value, not a list or mapping, from %s", kn.Value, where))
-			continue
-		}
-		raw := vn.Value
-		if vn.Tag == "!!null" {
-			raw = ""
-		}
-		out[kn.Value] = configSetting{raw, configOrigin{source: SourceFile, where: where}}
-	}
-	return out, errors.Join(errs...)
-}
-
-// suggestKey returns the known key an unknown file key most likely meant, or "".
-// It recognises flag spellings, env var names and small typos.
-func suggestKey(unknown string) string {
-	norm := strings.ToLower(strings.ReplaceAll(unknown, "-", "_"))
-	best, bestDist := "", max(2, len(norm)/3)+1
-	for _, k := range keyTable {
-		if norm == k.Name || slices.ContainsFunc(k.EnvVars(), func(e string) bool { return strings.EqualFold(e, unknown) }) {
-			return k.Name
-		}
-		if d := editDistance(norm, k.Name); d < bestDist {
-			best, bestDist = k.Name, d
-		}
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance between a and b, in bytes.
-func editDistance(a, b string) int {
-	prev, cur := make([]int, len(b)+1), make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			sub := prev[j-1]
-			if a[i-1] != b[j-1] {
-				sub++
-			}
-			cur[j] = min(sub, prev[j]+1, cur[j-1]+1)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // ConfigEntry is one line of a config dump.
