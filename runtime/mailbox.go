@@ -144,6 +144,15 @@ func (c *cell) post(ctx context.Context, env envelope, block bool) error {
 	}
 	q := &c.proc.queue
 	q.enqueue()
+	// Without a deadline a plain send waits for room, taking the chan's lock
+	// once. No need to watch the actor's end: its drain makes room, and a
+	// send that lands after the drain is reclaimed.
+	done := ctx.Done()
+	if block && done == nil {
+		c.mailbox <- env
+		c.afterSend()
+		return nil
+	}
 	select {
 	case c.mailbox <- env:
 		c.afterSend()
@@ -153,14 +162,6 @@ func (c *cell) post(ctx context.Context, env envelope, block bool) error {
 	if !block {
 		q.dequeue()
 		return ErrMailboxFull
-	}
-	// A full mailbox: wait for room. No need to watch the actor's end: its
-	// drain makes room, and a send that lands after the drain is reclaimed.
-	done := ctx.Done()
-	if done == nil {
-		c.mailbox <- env
-		c.afterSend()
-		return nil
 	}
 	select {
 	case c.mailbox <- env:
