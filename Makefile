@@ -20,7 +20,7 @@ TOOLS ?= golangci-lint buf
 PKGS ?= ./...
 TESTFLAGS ?= -race -shuffle=on -count=1
 E2EFLAGS ?= -race -count=1
-BENCHPKGS ?= ./runtime/ ./procagent/ ./telemetry/
+BENCHPKGS ?= ./runtime/ ./rpcserver/ ./telemetry/ ./internal/osproc/
 BENCHFLAGS ?= -run '^$$' -bench . -benchmem
 # Actors file for `make run`; run without it when the file does not exist.
 ACTORS ?= examples/demo-actors.yaml

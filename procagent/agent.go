@@ -15,15 +15,30 @@ import (
 
 var (
 	idPattern      = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,62}$`)
-	labelIDPattern = regexp.MustCompile(`^label-[A-Za-z0-9_.-]{1,200}$`)
+	labelIDPattern = regexp.MustCompile(`^label-[A-Za-z0-9_.-]+$`)
 )
 
-// ValidateID checks a resource id: [a-z][a-z0-9_-]{0,62} or label-<id>.
+// ValidateID checks a resource id: [a-z][a-z0-9_-]{0,62}, or label-<name>
+// with name of [A-Za-z0-9_.-], at most runtime.MaxNameLen bytes in all.
+// It is the one id rule: every id it accepts is a name the runtime spawns
+// under (runtime.ValidName), so a valid id never fails to spawn for its
+// name.
 func ValidateID(id string) error {
-	if idPattern.MatchString(id) || labelIDPattern.MatchString(id) {
+	if (idPattern.MatchString(id) || labelIDPattern.MatchString(id)) && runtime.ValidName(id) {
 		return nil
 	}
-	return fmt.Errorf("%w %q: want [a-z][a-z0-9_-]{0,62} or label-<id>", ErrInvalidID, id)
+	return fmt.Errorf("%w %s: want [a-z][a-z0-9_-]{0,62} or label-<name> of [A-Za-z0-9_.-], at most %d bytes in all",
+		ErrInvalidID, quoteID(id), runtime.MaxNameLen)
+}
+
+// quoteID quotes at most a bounded prefix of a bad id: a megabyte id is not
+// echoed back whole.
+func quoteID(id string) string {
+	const keep = 64
+	if len(id) <= keep {
+		return fmt.Sprintf("%q", id)
+	}
+	return fmt.Sprintf("%q… (%d bytes)", id[:keep], len(id))
 }
 
 // Agent manages the actors of one proc as resources. Its state is guarded
@@ -42,6 +57,10 @@ type Agent struct {
 
 	mu        sync.Mutex
 	instances map[string]*instance
+	counts    runtime.StatusCounts // instances by the status they are counted under
+	retired   []retiredEntry       // terminated instances, oldest first (instance.go)
+	retireSeq uint64
+	retention int               // terminated instances kept before the oldest is forgotten
 	failed    map[string]string // actors failed by a supervision event → reason
 	stopping  bool              // StopAll was called
 	exitCode  int
@@ -65,6 +84,7 @@ func New(proc *runtime.Proc, opts ...Option) *Agent {
 		mem:           SelfMemory(),
 		config:        DefaultConfig(),
 		instances:     make(map[string]*instance),
+		retention:     DefaultResourceRetention,
 		failed:        make(map[string]string),
 		terminal:      make(chan struct{}),
 		exit:          make(chan int, 1),
@@ -73,6 +93,7 @@ func New(proc *runtime.Proc, opts ...Option) *Agent {
 	for _, o := range opts {
 		o(a)
 	}
+	a.observer.Attach(proc, a.Counts)
 	proc.SetCoordinator(a)
 	return a
 }
@@ -115,10 +136,15 @@ func (a *Agent) Shutdown(ctx context.Context) error {
 func (a *Agent) Exit() <-chan int { return a.exit }
 
 // CreateOrUpdate creates the resource id as an actor of spec's type. It is
-// idempotent: a known id returns its state untouched. An unknown type, bad
-// params or a poisoned proc give a FAILED state saying why, not an error;
-// a malformed request is ErrInvalidID or ErrInvalidArgument, and after
-// StopAll it is ErrStopping.
+// idempotent: a known id returns its state untouched, except a resource
+// whose spawn failed (its actor never ran), which a create with a
+// different spec replaces. An unknown type, bad params or a poisoned proc
+// give a FAILED state saying why, not an error; a malformed request is
+// ErrInvalidID or ErrInvalidArgument, and after StopAll it is ErrStopping.
+//
+// The actor is built (params decoded, a program resolved) before the
+// agent's lock is taken: only the map insert and the goroutine start
+// happen under it.
 func (a *Agent) CreateOrUpdate(id string, rank uint64, spec Spec) (State, error) {
 	if err := ValidateID(id); err != nil {
 		return State{}, err
@@ -126,25 +152,54 @@ func (a *Agent) CreateOrUpdate(id string, rank uint64, spec Spec) (State, error)
 	if spec.ActorType == "" {
 		return State{}, fmtErr(ErrInvalidArgument, "spec.actor_type is required")
 	}
+	if st, done, err := a.existing(id, spec); done {
+		return st, err
+	}
+	actor, buildErr := a.proc.Registry().New(spec.ActorType, spec.Params)
+
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.stopping {
 		return State{}, fmt.Errorf("create %q: %w", id, ErrStopping)
 	}
-	if inst := a.instances[id]; inst != nil {
-		return inst.state(), nil
+	inst := a.instances[id]
+	switch {
+	case inst == nil:
+		inst = &instance{id: id, counted: runtime.StatusNotExist}
+		a.instances[id] = inst
+		a.counts[runtime.StatusNotExist]++
+	case !inst.replaceable(spec):
+		return inst.state(), nil // created meanwhile by another call
 	}
-	inst := &instance{id: id, rank: rank, spec: spec, created: time.Now()}
-	a.instances[id] = inst
-	if reason, poisoned := a.poisonLocked(); poisoned {
+	inst.rank, inst.spec, inst.created, inst.spawnErr = rank, spec, time.Now(), nil
+	switch reason, poisoned := a.poisonLocked(); {
+	case poisoned:
 		inst.spawnErr = fmt.Errorf("proc is poisoned: %s", reason)
-	} else {
-		// Spawning is cheap (the factory decodes params; Init runs on the
-		// actor's goroutine) and must happen under the lock so that the
-		// actor's supervision event finds its instance.
-		inst.ref, inst.spawnErr = a.proc.SpawnType(id, spec.ActorType, spec.Params)
+	case buildErr != nil:
+		inst.spawnErr = fmt.Errorf("spawn %q: %w", id, buildErr)
+	default:
+		// Under the lock, so that the actor's supervision event finds its
+		// instance; Init runs on the actor's own goroutine.
+		inst.ref, inst.spawnErr = a.proc.Spawn(id, actor, runtime.TypeName(spec.ActorType))
+		inst.spawned = inst.spawnErr == nil
 	}
-	return a.transitionLocked(inst), nil
+	st := a.transitionLocked(inst)
+	a.observer.Created(id, spec.ActorType, rank, st.Actor.Pid, inst.spawnErr)
+	return st, nil
+}
+
+// existing answers a create that needs no spawn: after StopAll, or for a
+// known id that spec does not replace.
+func (a *Agent) existing(id string, spec Spec) (st State, done bool, err error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.stopping {
+		return State{}, true, fmt.Errorf("create %q: %w", id, ErrStopping)
+	}
+	if inst := a.instances[id]; inst != nil && !inst.replaceable(spec) {
+		return inst.state(), true, nil
+	}
+	return State{}, false, nil
 }
 
 // poisonLocked reports whether any actor failed by a supervision event.
@@ -186,6 +241,7 @@ func (a *Agent) stopLocked(inst *instance, reason string) bool {
 	}
 	inst.stopRequested = true
 	inst.ref.Stop(reason)
+	a.observer.StopRequested(inst.id, reason)
 	return true
 }
 
@@ -199,9 +255,11 @@ func (a *Agent) Supervise(ev runtime.SupervisionEvent) {
 	}
 	if inst := a.instances[ev.Actor]; inst != nil && inst.ref != nil && inst.event == nil {
 		inst.event = &ev
+		inst.pid = inst.ref.Pid()
+		inst.ref = nil // the dead actor's cell and mailbox can go
 		a.transitionLocked(inst)
 	}
-	a.observer.Supervised(ev)
+	a.observer.Ended(ev)
 	a.checkAllTerminalLocked()
 }
 
@@ -215,13 +273,20 @@ func (a *Agent) GetState(id string) (State, error) {
 	return st, nil
 }
 
-// lookup returns id's instance and its state: nil and NOT_EXIST when the
-// id is unknown.
-func (a *Agent) lookup(id string) (*instance, State) {
+// found is what lookup found of an id, read under the agent's lock.
+type found struct {
+	ref     *runtime.Ref // the live actor, nil when there is none
+	actorTy string
+	created time.Time
+}
+
+// lookup returns what is known of id and its state: nil and NOT_EXIST when
+// the id is unknown.
+func (a *Agent) lookup(id string) (*found, State) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if inst := a.instances[id]; inst != nil {
-		return inst, inst.state()
+		return &found{ref: inst.ref, actorTy: inst.spec.ActorType, created: inst.created}, inst.state()
 	}
 	return nil, notExist(id)
 }
@@ -236,6 +301,16 @@ func (a *Agent) List() []ListEntry {
 		out = append(out, ListEntry{ID: id, Status: inst.status(), Type: inst.spec.ActorType, Generation: inst.generation})
 	}
 	return out
+}
+
+// Counts returns the tracked resources by status, and how many actors
+// failed by a supervision event (the proc is poisoned iff failed > 0): the
+// read side an Observer is attached with. The counts are kept as
+// transitions happen, so this costs O(1) whatever the number of ids.
+func (a *Agent) Counts() (byStatus runtime.StatusCounts, failed int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.counts, len(a.failed)
 }
 
 // ListEntry is one row of List.

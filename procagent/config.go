@@ -51,6 +51,10 @@ func (k Key) Kind() string {
 	}
 }
 
+// DefaultResourceRetention is how many terminated resources the agent
+// remembers by default: a week of churn at one create a minute.
+const DefaultResourceRetention = 10_000
+
 var keyTable = []Key{
 	{Name: "addr", EnvVar: "PROCAGENT_ADDR", Flag: "addr", Default: "127.0.0.1:9464",
 		Doc:   "listen address (host:port) of the Connect API, /metrics and /debug/pprof",
@@ -74,6 +78,10 @@ var keyTable = []Key{
 		Flag: "terminated-snapshot-retention", Default: strconv.Itoa(runtime.DefaultRetention),
 		Doc:   "how many terminated actors keep an introspection snapshot (0 to 100000)",
 		field: func(c *Config) any { return &c.TerminatedSnapshotRetention }},
+	{Name: "terminated_resource_retention", EnvVar: "PROCAGENT_TERMINATED_RESOURCE_RETENTION",
+		Flag: "terminated-resource-retention", Default: strconv.Itoa(DefaultResourceRetention),
+		Doc:   "how many terminated resources the agent remembers before forgetting the oldest (1 to 10000000); a forgotten id reads NOT_EXIST",
+		field: func(c *Config) any { return &c.TerminatedResourceRetention }},
 	{Name: "flush_timeout", EnvVar: "PROCAGENT_FLUSH_TIMEOUT", Flag: "flush-timeout", Default: "5s",
 		Doc:   "how long StopAll and shutdown wait for telemetry to flush",
 		field: func(c *Config) any { return &c.FlushTimeout }},
@@ -131,6 +139,7 @@ type Config struct {
 	OrphanTimeout               time.Duration
 	ProcessMemoryMetricInterval time.Duration
 	TerminatedSnapshotRetention int
+	TerminatedResourceRetention int
 	FlushTimeout                time.Duration
 	MailboxSize                 int
 	PySpyBin                    string

@@ -71,7 +71,7 @@ func TestConfigKeyKind(t *testing.T) {
 	want := map[string]string{
 		"addr": "string", "metrics_addr": "string", "proc_name": "string",
 		"orphan_timeout": "duration", "process_memory_metric_interval": "duration",
-		"terminated_snapshot_retention": "int", "flush_timeout": "duration", "mailbox_size": "int",
+		"terminated_snapshot_retention": "int", "terminated_resource_retention": "int", "flush_timeout": "duration", "mailbox_size": "int",
 		"pyspy_bin": "string", "otlp_endpoint": "string", "auth_token_file": "string", "actor_series_cap": "int", "profile_allow_pids": "string",
 		"pprof": "string", "log_level": "string",
 	}
@@ -86,6 +86,7 @@ func TestConfigDefault(t *testing.T) {
 		OrphanTimeout:               60 * time.Second,
 		ProcessMemoryMetricInterval: 300 * time.Second,
 		TerminatedSnapshotRetention: 100,
+		TerminatedResourceRetention: 10_000,
 		FlushTimeout:                5 * time.Second,
 		MailboxSize:                 32,
 		ActorSeriesCap:              1000,
@@ -593,6 +594,7 @@ func TestConfigDump(t *testing.T) {
 		{Name: "process_memory_metric_interval", Value: "10m0s", Default: "5m0s", Source: "env", EnvVar: "HYPERACTOR_PROCESS_MEMORY_METRIC_INTERVAL", Changed: true},
 		{Name: "profile_allow_pids", Source: "default", EnvVar: "PROCAGENT_PROFILE_ALLOW_PIDS"},
 		{Name: "pyspy_bin", Value: "py-spy", Source: "env", EnvVar: "PYSPY_BIN", Changed: true},
+		{Name: "terminated_resource_retention", Value: "10000", Default: "10000", Source: "default", EnvVar: "PROCAGENT_TERMINATED_RESOURCE_RETENTION"},
 		{Name: "terminated_snapshot_retention", Value: "500", Default: "100", Source: "file", EnvVar: "PROCAGENT_TERMINATED_SNAPSHOT_RETENTION", Changed: true},
 	}
 	got := c.Dump()

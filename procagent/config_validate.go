@@ -20,6 +20,7 @@ func (c Config) Validate() error {
 	v.nonNegative("orphan_timeout", c.OrphanTimeout)
 	v.nonNegative("process_memory_metric_interval", c.ProcessMemoryMetricInterval)
 	v.inRange("terminated_snapshot_retention", c.TerminatedSnapshotRetention, 0, 100_000)
+	v.inRange("terminated_resource_retention", c.TerminatedResourceRetention, 1, 10_000_000)
 	v.nonNegative("flush_timeout", c.FlushTimeout)
 	v.inRange("mailbox_size", c.MailboxSize, 1, 1<<20)
 	v.inRange("actor_series_cap", c.ActorSeriesCap, 1, 1_000_000)

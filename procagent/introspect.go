@@ -8,7 +8,7 @@ import (
 )
 
 // ProcNode is the introspection of the proc, computed from live state at
-// query time (SPEC §5).
+// query time (docs/semantics.md, "Introspection").
 type ProcNode struct {
 	ProcName            string
 	NumLive, NumStopped int
@@ -61,14 +61,18 @@ func (a *Agent) QueryChild(ref string) (Node, error) {
 		return Node{Actor: actorNode(info)}, nil
 	}
 	// A resource whose spawn failed has no runtime actor, only an instance.
-	inst, st := a.lookup(ref)
-	if inst == nil {
+	f, st := a.lookup(ref)
+	if f == nil {
 		return Node{}, fmt.Errorf("query %q: %w", ref, ErrNotFound)
 	}
-	return Node{Actor: &ActorNode{
-		ID: ref, Status: st.Status, Type: inst.spec.ActorType, CreatedAt: inst.created,
-		Terminated: st.Status.IsTerminated(), FailureReason: st.FailureReason, FailedAt: st.Timestamp,
-	}}, nil
+	n := &ActorNode{
+		ID: ref, Status: st.Status, Type: f.actorTy, CreatedAt: f.created,
+		Terminated: st.Status.IsTerminated(), FailureReason: st.FailureReason,
+	}
+	if st.Status.IsFailure() {
+		n.FailedAt = st.Timestamp
+	}
+	return Node{Actor: n}, nil
 }
 
 func (a *Agent) procNode() *ProcNode {
@@ -124,11 +128,11 @@ func (a *Agent) ActorPid(id string) (int, error) {
 	if err := ValidateID(id); err != nil {
 		return 0, err
 	}
-	inst, st := a.lookup(id)
+	f, st := a.lookup(id)
 	switch {
-	case inst == nil:
+	case f == nil:
 		return 0, fmt.Errorf("actor %q: %w", id, ErrNotFound)
-	case inst.ref == nil || st.Status.IsTerminated() || st.Actor.Pid == 0:
+	case f.ref == nil || st.Status.IsTerminated() || st.Actor.Pid == 0:
 		return 0, fmt.Errorf("actor %q (%v) has no live process: %w", id, st.Status, ErrNotRunning)
 	}
 	return st.Actor.Pid, nil

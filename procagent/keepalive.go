@@ -49,9 +49,12 @@ func (a *Agent) sweep(now time.Time) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for _, inst := range a.instances {
-		if !inst.expiry.IsZero() && now.After(inst.expiry) && a.stopLocked(inst, "orphaned") {
-			a.log.Info("stopping orphan", "actor", inst.id)
-			a.transitionLocked(inst)
+		if inst.expiry.IsZero() || !now.After(inst.expiry) || inst.stopRequested || inst.terminal() {
+			continue
 		}
+		a.log.Info("stopping orphan", "actor", inst.id)
+		a.observer.Orphaned(inst.id)
+		a.stopLocked(inst, "orphaned")
+		a.transitionLocked(inst)
 	}
 }

@@ -1,40 +1,9 @@
 package procagent
 
 import (
-	"context"
 	"log/slog"
 	"time"
-
-	"github.com/procagent/procagent/runtime"
 )
-
-// Observer is told of every transition and supervision event; telemetry
-// implements it. Its methods are called with the agent's lock held and must
-// not block.
-type Observer interface {
-	Transition(st State)
-	Supervised(ev runtime.SupervisionEvent)
-}
-
-// NopObserver observes nothing.
-type NopObserver struct{}
-
-// Transition does nothing.
-func (NopObserver) Transition(State) {}
-
-// Supervised does nothing.
-func (NopObserver) Supervised(runtime.SupervisionEvent) {}
-
-// Flusher flushes telemetry before the agent exits; telemetry implements it.
-type Flusher interface {
-	Flush(ctx context.Context) error
-}
-
-// FlusherFunc adapts a function to Flusher.
-type FlusherFunc func(ctx context.Context) error
-
-// Flush calls f.
-func (f FlusherFunc) Flush(ctx context.Context) error { return f(ctx) }
 
 // Option configures an Agent.
 type Option func(*Agent)
@@ -49,7 +18,8 @@ func WithOrphanTimeout(d time.Duration) Option { return func(a *Agent) { a.orpha
 // WithFlushTimeout bounds the telemetry flush after StopAll.
 func WithFlushTimeout(d time.Duration) Option { return func(a *Agent) { a.flushTimeout = d } }
 
-// WithObserver sets the observer of transitions and supervision events.
+// WithObserver sets the observer of the agent's lifecycle events; New
+// attaches it (Observer.Attach).
 func WithObserver(o Observer) Option { return func(a *Agent) { a.observer = o } }
 
 // WithFlusher sets what StopAll flushes before it reports the exit code.
@@ -60,3 +30,14 @@ func WithMemoryReader(m MemoryReader) Option { return func(a *Agent) { a.mem = m
 
 // WithConfig sets the configuration that ConfigDump reports.
 func WithConfig(c Config) Option { return func(a *Agent) { a.config = c } }
+
+// WithResourceRetention sets how many terminated resources the agent
+// remembers (the terminated_resource_retention setting, at least 1): past
+// it the oldest terminated are forgotten and read NOT_EXIST again.
+func WithResourceRetention(n int) Option {
+	return func(a *Agent) {
+		if n > 0 {
+			a.retention = n
+		}
+	}
+}

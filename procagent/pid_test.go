@@ -5,12 +5,12 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/procagent/procagent/internal/testenv"
 	"github.com/procagent/procagent/runtime"
 )
 
 func TestActorPid(t *testing.T) {
-	h := newHarness(t, nil, nil)
-	a := h.agent
+	a := newAgent(t, nil)
 	if _, err := a.CreateOrUpdate("py", 0, Spec{ActorType: "exec", Params: []byte(`{"argv":["python3","-c","import time; time.sleep(60)"]}`)}); err != nil {
 		t.Fatal(err)
 	}
@@ -18,7 +18,7 @@ func TestActorPid(t *testing.T) {
 		t.Fatal(err)
 	}
 	var pid int
-	eventually(t, "the worker's pid", func() bool {
+	testenv.Eventually(t, "the worker's pid", func() bool {
 		p, err := a.ActorPid("py")
 		pid = p
 		return err == nil && p > 0
@@ -35,7 +35,7 @@ func TestActorPid(t *testing.T) {
 	if _, err := a.Stop("py", "done"); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the worker to end", func() bool {
+	testenv.Eventually(t, "the worker to end", func() bool {
 		st, _ := a.GetState("py")
 		return st.Status == runtime.StatusStopped
 	})

@@ -1,11 +1,9 @@
 package procagent
 
 import (
-	"bytes"
-	"fmt"
 	"os"
-	"path/filepath"
-	"strconv"
+
+	"github.com/procagent/procagent/internal/osproc"
 )
 
 // MemoryReader reads the resident and virtual size of the agent's process.
@@ -15,40 +13,17 @@ type MemoryReader interface {
 	ReadMemory() (rss, vm uint64, ok bool)
 }
 
-// StatmReader reads /proc/<pid>/statm under Root ("/proc" in production,
-// a testdata directory in tests).
-type StatmReader struct {
-	Root string
-	Pid  string // "self" or a pid
-}
+// SelfMemory returns the MemoryReader New uses by default: it reads the
+// agent's own statm under osproc.DefaultRoot on every call
+// (osproc.ReadStatm). cmd/agent gives the agent telemetry's reader instead,
+// so that QueryChild reports the sample the memory gauges do.
+func SelfMemory() MemoryReader { return selfStatm{root: osproc.DefaultRoot} }
 
-// SelfMemory reads the agent's own /proc/self/statm.
-func SelfMemory() StatmReader { return StatmReader{Root: "/proc", Pid: "self"} }
+// selfStatm reads the agent's statm under root once per call.
+type selfStatm struct{ root string }
 
 // ReadMemory implements MemoryReader.
-func (s StatmReader) ReadMemory() (rss, vm uint64, ok bool) {
-	b, err := os.ReadFile(filepath.Join(s.Root, s.Pid, "statm"))
-	if err != nil {
-		return 0, 0, false
-	}
-	rss, vm, err = parseStatm(b, uint64(os.Getpagesize())) //nolint:gosec // a page size is positive
+func (s selfStatm) ReadMemory() (rss, vm uint64, ok bool) {
+	rss, vm, err := osproc.ReadStatm(s.root, os.Getpid())
 	return rss, vm, err == nil
-}
-
-// parseStatm parses statm ("size resident shared text lib data dt", in
-// pages) into resident and virtual bytes.
-func parseStatm(b []byte, pageSize uint64) (rss, vm uint64, err error) {
-	f := bytes.Fields(b)
-	if len(f) < 2 {
-		return 0, 0, fmt.Errorf("statm: want at least 2 fields, got %d", len(f))
-	}
-	size, err := strconv.ParseUint(string(f[0]), 10, 64)
-	if err != nil {
-		return 0, 0, fmt.Errorf("statm size: %w", err)
-	}
-	res, err := strconv.ParseUint(string(f[1]), 10, 64)
-	if err != nil {
-		return 0, 0, fmt.Errorf("statm resident: %w", err)
-	}
-	return res * pageSize, size * pageSize, nil
 }

@@ -32,8 +32,9 @@ func (a *Agent) GetRankStatus(id string, rank uint64) (StatusOverlay, error) {
 }
 
 // WaitRankStatus returns id's status at rank once it is at least minStatus,
-// at once if it already is; an unknown id gives an empty overlay at once.
-// It honours ctx's deadline.
+// at once if it already is, or once it is terminated even below minStatus
+// (a terminated resource never changes again); an unknown id gives an
+// empty overlay at once. It honours ctx's deadline.
 func (a *Agent) WaitRankStatus(ctx context.Context, id string, rank uint64, minStatus runtime.Status) (StatusOverlay, error) {
 	if err := errors.Join(ValidateID(id), validateRank(rank)); err != nil {
 		return nil, err
@@ -47,7 +48,9 @@ func (a *Agent) WaitRankStatus(ctx context.Context, id string, rank uint64, minS
 		a.mu.Unlock()
 		return StatusOverlay{}, nil
 	}
-	if s := inst.status(); s.AtLeast(minStatus) {
+	if s := inst.status(); s.AtLeast(minStatus) || s.IsTerminated() {
+		// A terminated resource never changes again: waiting for a status
+		// it did not reach (FAILED of one that STOPPED) could only time out.
 		a.mu.Unlock()
 		return rankRun(rank, s), nil
 	}

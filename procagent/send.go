@@ -15,18 +15,18 @@ func (a *Agent) Send(ctx context.Context, id string, payload any, wait bool) (St
 	if err := ValidateID(id); err != nil {
 		return State{}, nil, err
 	}
-	inst, st := a.lookup(id)
+	f, st := a.lookup(id)
 	switch {
-	case inst == nil:
+	case f == nil:
 		return notExist(id), nil, fmt.Errorf("send to %q: %w", id, ErrNotFound)
-	case inst.ref == nil || st.Status.IsTerminating():
+	case f.ref == nil || st.Status.IsTerminating():
 		return st, nil, fmt.Errorf("send to %q (%v): %w", id, st.Status, ErrNotRunning)
 	}
 	if !wait {
-		err := inst.ref.TrySend(payload)
+		err := f.ref.TrySend(payload)
 		return st, nil, sendErr(id, err)
 	}
-	reply, err := inst.ref.Ask(ctx, payload)
+	reply, err := f.ref.Ask(ctx, payload)
 	return st, reply, sendErr(id, err)
 }
 

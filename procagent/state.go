@@ -7,7 +7,7 @@ import (
 	"github.com/procagent/procagent/runtime"
 )
 
-// State is what the agent reports about one resource (SPEC §2).
+// State is what the agent reports about one resource (docs/semantics.md).
 type State struct {
 	ID            string
 	Status        runtime.Status

@@ -9,7 +9,7 @@ import (
 
 // StopAllResult is what StopAll reports.
 type StopAllResult struct {
-	// ExitCode is 1 if any actor failed, else 0.
+	// ExitCode is 1 if any actor failed by a supervision event, else 0.
 	ExitCode int
 	// Stopped lists the ids this call asked to stop.
 	Stopped []string
@@ -27,7 +27,15 @@ func (a *Agent) StopAll(ctx context.Context, reason string) (StopAllResult, erro
 	a.mu.Lock()
 	if !a.stopping {
 		a.stopping = true
-		for _, id := range slices.Sorted(maps.Keys(a.instances)) {
+		ids := slices.Sorted(maps.Keys(a.instances))
+		live := 0
+		for _, id := range ids {
+			if inst := a.instances[id]; !inst.stopRequested && !inst.terminal() {
+				live++
+			}
+		}
+		a.observer.StoppingAll(reason, live)
+		for _, id := range ids {
 			inst := a.instances[id]
 			if a.stopLocked(inst, reason) {
 				res.Stopped = append(res.Stopped, id)
@@ -49,7 +57,8 @@ func (a *Agent) StopAll(ctx context.Context, reason string) (StopAllResult, erro
 }
 
 // checkAllTerminalLocked finishes a StopAll once every actor is terminal:
-// exit code, then a flush off the lock, then the code on Exit.
+// exit code, then a flush off the lock, then the code on Exit. The check is
+// O(1): the counts by status are kept as transitions happen.
 func (a *Agent) checkAllTerminalLocked() {
 	if !a.stopping {
 		return
@@ -59,14 +68,10 @@ func (a *Agent) checkAllTerminalLocked() {
 		return // already finished
 	default:
 	}
-	for _, inst := range a.instances {
-		if !inst.terminal() {
-			return
-		}
-		if inst.failed() {
-			a.exitCode = 1
-		}
+	if a.liveLocked() > 0 {
+		return
 	}
+	a.exitCode = a.exitCodeLocked()
 	close(a.terminal)
 	code := a.exitCode
 	a.bg.Go(func() {
@@ -77,4 +82,14 @@ func (a *Agent) checkAllTerminalLocked() {
 		}
 		a.exit <- code
 	})
+}
+
+// exitCodeLocked is 1 iff some actor failed by a supervision event (the
+// failed_actor_count), else 0. A spawn that failed — unknown type, bad
+// params, refused by a poisoned proc — never ran, and does not count.
+func (a *Agent) exitCodeLocked() int {
+	if len(a.failed) > 0 {
+		return 1
+	}
+	return 0
 }

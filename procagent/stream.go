@@ -72,13 +72,14 @@ func (a *Agent) StreamState(ctx context.Context, id string, send func(State) err
 	}
 }
 
-// subscribers counts the live subscriptions of id (for tests and
-// introspection).
-func (a *Agent) subscribers(id string) int {
+// Watchers returns how many StreamState subscriptions and WaitRankStatus
+// waiters id has right now; 0 and 0 for an unknown id. A caller that went
+// away is no longer counted once its call has returned.
+func (a *Agent) Watchers(id string) (subscribers, waiters int) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if inst := a.instances[id]; inst != nil {
-		return len(inst.subs)
+		return len(inst.subs), len(inst.waiters)
 	}
-	return 0
+	return 0, 0
 }

@@ -1,4 +1,4 @@
-// Package profiling owns procagent's profiles (SPEC §6): Go pprof dumps of
+// Package profiling owns procagent's profiles: Go pprof dumps of
 // the agent itself (GoProfile), and stack dumps (Dump) and recorded
 // profiles (Profile) of Python workers, taken with py-spy or, as a
 // fallback, austin (FindSampler), converted to pprof, a flame graph SVG,
@@ -12,5 +12,12 @@
 // under testdata; py-spy, which cannot be installed on the build machines,
 // is played there by a stand-in script, testdata/fake-py-spy.
 //
-// It is plugged in by cmd/agent and must not import cmd nor telemetry.
+// Profiler is the entry point: domain types in (a Target, DumpOptions,
+// ProfileOptions), a typed Result or a sentinel error out. It knows
+// nothing of the wire: package rpcserver serves it and converts. It finds
+// an actor's process through the Resolver it declares (cmd/agent adapts
+// procagent.Agent), and reads /proc only through internal/osproc.
+//
+// It is plugged in by cmd/agent and must not import procagent, telemetry,
+// rpcserver, cmd, Connect or the generated code.
 package profiling

@@ -16,7 +16,7 @@ import (
 
 // ErrInvalid is a request with bad options: an unknown Go profile name, a
 // duration, rate, format or debug level out of range. The package's one
-// declaration: GoProfile, ProfileOptions.Validate and the Handler wrap it.
+// declaration: GoProfile, ProfileOptions.Validate and the Profiler wrap it.
 var ErrInvalid = errors.New("invalid profiling request")
 
 // ErrBusy is a CPU profile asked for while another one is recording: the Go

@@ -130,12 +130,12 @@ func (r Result) String() string {
 	return "no outcome"
 }
 
-// DumpOptions are the options of a py-spy dump (SPEC §6).
+// DumpOptions are the options of a py-spy dump.
 type DumpOptions struct {
 	Native, NativeAll, Nonblocking, Locals, Subprocesses bool
 }
 
-// ProfileOptions are the options of a recorded profile (SPEC §6).
+// ProfileOptions are the options of a recorded profile.
 type ProfileOptions struct {
 	// Duration is how long to record: 1 s to 300 s.
 	Duration time.Duration

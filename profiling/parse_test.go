@@ -469,27 +469,6 @@ func TestParsePySpyDump(t *testing.T) {
 	}
 }
 
-func TestProcessTree(t *testing.T) {
-	root := "testdata/proc"
-	if diff := cmp.Diff([]int{101, 102, 104, 105}, descendants(root, 100)); diff != "" {
-		t.Errorf("descendants mismatch (-want +got):\n%s", diff)
-	}
-	if got := descendants(root, 999); len(got) != 0 {
-		t.Errorf("descendants of a missing pid = %v", got)
-	}
-	for _, tt := range []struct {
-		pid  int
-		want string
-	}{{100, "python3 worker.py --fast"}, {101, "sleep 300"}, {102, "[kworker]"}, {999, ""}} {
-		if got := command(root, tt.pid); got != tt.want {
-			t.Errorf("command(%d) = %q, want %q", tt.pid, got, tt.want)
-		}
-	}
-	if diff := cmp.Diff([]int{1, 22, 333}, parseChildren([]byte("1 22 333 \n"))); diff != "" {
-		t.Errorf("parseChildren mismatch (-want +got):\n%s", diff)
-	}
-}
-
 // TestFailure maps the samplers' real exits to outcomes.
 func TestFailure(t *testing.T) {
 	pyspy := Sampler{Kind: KindPySpy, Path: "py-spy"}

@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// Bounds and defaults of a recorded Python profile (SPEC §6).
+// Bounds and defaults of a recorded Python profile.
 const (
 	MinProfileDuration = time.Second
 	MaxProfileDuration = 300 * time.Second

@@ -33,7 +33,7 @@ type Sampler struct {
 }
 
 // defaultSlack is the deadline of a dump and the time a profile may
-// overrun its duration before the sampler is killed (SPEC §6).
+// overrun its duration before the sampler is killed.
 const defaultSlack = 15 * time.Second
 
 func (s Sampler) deadlineSlack() time.Duration {

@@ -13,5 +13,6 @@
 // stop and a wedged actor is still observable.
 //
 // The package imports the standard library only: no proto, no OpenTelemetry,
-// no Prometheus. Telemetry plugs in through the Observer interface.
+// no Prometheus. Telemetry plugs in through the HandlerObserver interface
+// (handler durations) and reads the rest through Proc.Stats and Proc.Sample.
 package runtime

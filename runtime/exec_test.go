@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/procagent/procagent/internal/testenv"
 )
 
 var pythonOnce struct {
@@ -67,7 +69,7 @@ func spawnExec(t *testing.T, p *Proc, params ExecParams) (*Ref, *Exec) {
 // waitOutput waits until the worker's output contains want.
 func waitOutput(t *testing.T, e *Exec, want string) {
 	t.Helper()
-	eventually(t, "output "+strconv.Quote(want), func() bool {
+	testenv.Eventually(t, "output "+strconv.Quote(want), func() bool {
 		return strings.Contains(string(e.Output()), want)
 	})
 }
@@ -90,7 +92,7 @@ func field(out, key string) (int, bool) {
 func waitField(t *testing.T, e *Exec, key string) int {
 	t.Helper()
 	var n int
-	eventually(t, "a "+strconv.Quote(key)+" line", func() bool {
+	testenv.Eventually(t, "a "+strconv.Quote(key)+" line", func() bool {
 		var ok bool
 		n, ok = field(string(e.Output()), key)
 		return ok
@@ -125,7 +127,7 @@ func procState(pid int) string {
 // some container inits never do it.)
 func waitDead(t *testing.T, pid int) {
 	t.Helper()
-	eventually(t, "process "+strconv.Itoa(pid)+" to die", func() bool {
+	testenv.Eventually(t, "process "+strconv.Itoa(pid)+" to die", func() bool {
 		s := procState(pid)
 		return s == "" || s == "Z" || s == "X"
 	})
@@ -558,7 +560,7 @@ while True:
 		e.mu.Unlock()
 		t.Fatal(err)
 	}
-	eventually(t, "the worker to exit", func() bool { return procState(pid) == "Z" })
+	testenv.Eventually(t, "the worker to exit", func() bool { return procState(pid) == "Z" })
 	e.mu.Unlock()
 
 	ev := waitDone(t, ref)

@@ -7,9 +7,11 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/procagent/procagent/internal/testenv"
 )
 
-// The seed's S12: introspection never stalls the proc. 200 rapid spawn/stop
+// Introspection never stalls the proc (ARCHITECTURE.md, invariants). 200 rapid spawn/stop
 // cycles complete while another goroutine enumerates and introspects the
 // proc every 10 ms.
 func TestRapidSpawnStopWhileIntrospecting(t *testing.T) {
@@ -28,7 +30,7 @@ func TestRapidSpawnStopWhileIntrospecting(t *testing.T) {
 		queries.Add(1)
 	}
 	var wg sync.WaitGroup
-	wg.Go(func() { // the seed's client: every 10 ms
+	wg.Go(func() { // a client polling every 10 ms
 		tick := time.NewTicker(10 * time.Millisecond)
 		defer tick.Stop()
 		for {
@@ -50,7 +52,7 @@ func TestRapidSpawnStopWhileIntrospecting(t *testing.T) {
 			}
 		}
 	})
-	eventually(t, "the clients to start", func() bool { return queries.Load() > 1 })
+	testenv.Eventually(t, "the clients to start", func() bool { return queries.Load() > 1 })
 	before := queries.Load()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

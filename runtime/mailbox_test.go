@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/procagent/procagent/internal/testenv"
 )
 
 // blocker handles "block" by waiting on its gate; other messages are no-ops.
@@ -61,7 +63,7 @@ func TestQueueDepthUnderPressure(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	eventually(t, "other to drain", func() bool { return other.Info().QueueDepth == 0 })
+	testenv.Eventually(t, "other to drain", func() bool { return other.Info().QueueDepth == 0 })
 
 	st = p.Stats()
 	if st.QueueDepthTotal != 5 || st.QueueDepthMax != 5 {
@@ -81,7 +83,7 @@ func TestQueueDepthUnderPressure(t *testing.T) {
 	}
 
 	close(b.gate)
-	eventually(t, "queue to drain", func() bool { return p.Stats().QueueDepthTotal == 0 })
+	testenv.Eventually(t, "queue to drain", func() bool { return p.Stats().QueueDepthTotal == 0 })
 	st = p.Stats()
 	hw := st.QueueDepthHighWater
 	if hw < 5 {

@@ -23,7 +23,15 @@ var (
 	ErrBadName = errors.New("bad actor name")
 )
 
-var namePattern = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.:@/-]{0,127}$`)
+var namePattern = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.:@/-]*$`)
+
+// MaxNameLen is the longest actor name, in bytes.
+const MaxNameLen = 128
+
+// ValidName reports whether name can name an actor: 1 to MaxNameLen bytes
+// of [A-Za-z0-9_.:@/-], not starting with one of ".:@/-". Spawn refuses any
+// other name with ErrBadName.
+func ValidName(name string) bool { return len(name) <= MaxNameLen && namePattern.MatchString(name) }
 
 // Proc hosts actors. It is safe for concurrent use.
 type Proc struct {
@@ -135,7 +143,7 @@ func TypeName(t string) SpawnOption { return func(o *spawnOptions) { o.typeName 
 // Spawn starts actor a under name. The actor is INITIALIZING until its
 // Init (if any) returns, then RUNNING.
 func (p *Proc) Spawn(name string, a Actor, opts ...SpawnOption) (*Ref, error) {
-	if !namePattern.MatchString(name) {
+	if !ValidName(name) {
 		return nil, fmt.Errorf("spawn %q: %w", name, ErrBadName)
 	}
 	o := spawnOptions{mailboxSize: p.mboxSize}

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/procagent/procagent/internal/testenv"
 )
 
 // recorder is a coordinator that keeps every event.
@@ -198,7 +200,7 @@ func TestFirstTerminalOutcomeIsFinal(t *testing.T) {
 	if err := r.Send(context.Background(), 1); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "terminate to be recorded", func() bool { return r.c.halt.Load() })
+	testenv.Eventually(t, "terminate to be recorded", func() bool { return r.c.halt.Load() })
 	r.Stop("third")
 	close(gate)
 	ev := waitDone(t, r)
@@ -255,7 +257,7 @@ func TestStopInterruptsBlockedHandler(t *testing.T) {
 	if err := r.Send(context.Background(), "x"); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "message taken", func() bool { return r.Info().MessagesProcessed == 1 })
+	testenv.Eventually(t, "message taken", func() bool { return r.Info().MessagesProcessed == 1 })
 	r.Stop("enough")
 	if ev := waitDone(t, r); ev.Status != StatusStopped {
 		t.Fatalf("event = %+v", ev)

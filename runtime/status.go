@@ -18,6 +18,12 @@ const (
 	StatusUnknown
 )
 
+// NumStatuses is how many statuses there are: StatusUnknown is the last.
+const NumStatuses = int(StatusUnknown) + 1
+
+// StatusCounts counts things by status, indexed by Status.
+type StatusCounts [NumStatuses]int
+
 var statusNames = [...]string{
 	StatusNotExist:     "NOT_EXIST",
 	StatusInitializing: "INITIALIZING",
@@ -60,7 +66,7 @@ func (s Status) IsTerminated() bool { return s >= StatusStopped && s <= StatusTi
 func (s Status) IsFailure() bool { return s == StatusFailed || s == StatusTimeout }
 
 // Derive computes the status of a tracked actor from what is known about it,
-// never from a stored value (SPEC §2): a failed spawn is FAILED; a terminal
+// never from a stored value (docs/semantics.md): a failed spawn is FAILED; a terminal
 // supervision event gives its own status (an error event FAILED, a clean one
 // STOPPED); a requested stop is STOPPING; otherwise the actor is RUNNING.
 func Derive(spawnErr error, stopRequested bool, event *SupervisionEvent) Status {

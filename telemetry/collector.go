@@ -8,7 +8,7 @@ import (
 // count) can hold ActorSeriesCap series, 10,000 or more, and the handler
 // histogram is recorded per message. Neither goes through OTel
 // instruments: the OTel Prometheus exporter costs about twice client_golang
-// per series (benchmark G7, /otel), and an OTel histogram record ten times
+// per series (benchmark G7 in the README, /otel), and an OTel histogram record ten times
 // the atomics of handlerStats (BenchmarkHandlerObserver). Each has one
 // source, read at collection time (sampleDepths, handlerStats), and two
 // exports under the one name: collector, a client_golang collector on the

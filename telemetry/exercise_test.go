@@ -11,9 +11,11 @@ import (
 
 	"connectrpc.com/connect"
 
+	"github.com/procagent/procagent/internal/testenv"
 	"github.com/procagent/procagent/procagent"
 	procagentv1 "github.com/procagent/procagent/proto/procagent/v1"
 	"github.com/procagent/procagent/proto/procagent/v1/procagentv1connect"
+	"github.com/procagent/procagent/rpcserver"
 	"github.com/procagent/procagent/runtime"
 )
 
@@ -53,7 +55,7 @@ func exercise(t testing.TB, f *fixture, withExec bool) {
 	if withExec {
 		py := needPython(t)
 		f.create(t, "x2", "exec", map[string]any{"argv": []string{py, "-c", trapExit3}})
-		eventually(t, 20*time.Second, "x2 ready", func() bool {
+		testenv.EventuallyWithin(t, 20*time.Second, "x2 ready", func() bool {
 			_, reply, err := f.agent.Send(ctx, "x2", map[string]any{"output": true}, true)
 			m, _ := reply.(map[string]any)
 			out, _ := m["output"].(string)
@@ -65,7 +67,7 @@ func exercise(t testing.TB, f *fixture, withExec bool) {
 			t.Fatalf("send s1: %v", err)
 		}
 	}
-	eventually(t, 10*time.Second, "3 messages queued", func() bool { return f.proc.Stats().QueueDepthTotal == 3 })
+	testenv.EventuallyWithin(t, 10*time.Second, "3 messages queued", func() bool { return f.proc.Stats().QueueDepthTotal == 3 })
 	if _, _, err := f.agent.Send(ctx, "e1", map[string]any{"hello": "world"}, true); err != nil {
 		t.Fatalf("send e1: %v", err)
 	}
@@ -100,7 +102,11 @@ func exercise(t testing.TB, f *fixture, withExec bool) {
 func rpc(t testing.TB, f *fixture) {
 	t.Helper()
 	mux := http.NewServeMux()
-	procagent.NewService(f.agent).Mount(mux, connect.WithInterceptors(f.tel.Interceptor()))
+	icpt, err := rpcserver.NewInterceptor(f.tel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rpcserver.New(f.agent).Mount(mux, connect.WithInterceptors(icpt))
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	client := procagentv1connect.NewProcAgentServiceClient(srv.Client(), srv.URL)

@@ -12,7 +12,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/goleak"
 
-	"github.com/procagent/procagent/procagent"
 	"github.com/procagent/procagent/runtime"
 )
 
@@ -87,9 +86,8 @@ func TestFlushShutdownDeadline(t *testing.T) {
 				t.Fatal(err)
 			}
 			// Something to export: a span and a counter.
-			obs := tel.Observer()
-			obs.Transition(procagent.State{ID: "a", Status: runtime.StatusRunning, Generation: 1, Actor: &procagent.ActorState{Type: "echo"}})
-			obs.Transition(procagent.State{ID: "a", Status: runtime.StatusStopping, Generation: 2, Actor: &procagent.ActorState{Type: "echo"}})
+			tel.Created("a", "echo", 0, 0, nil)
+			tel.StopRequested("a", "test")
 
 			const deadline = 300 * time.Millisecond
 			const slack = 2 * time.Second
@@ -209,10 +207,19 @@ func TestOTLPFromEnv(t *testing.T) {
 	sink.span(t, spanSpawn, map[string]string{string(attrActorID): "e1"})
 }
 
-func TestObserveOnce(t *testing.T) {
+// TestAttachOnce: only the first Attach counts; the agent it was given
+// keeps being what the gauges read.
+func TestAttachOnce(t *testing.T) {
 	f := newFixture(t, Options{})
-	if err := f.tel.Observe(f.proc, f.agent); !errors.Is(err, ErrObserved) {
-		t.Errorf("second Observe = %v, want ErrObserved", err)
+	f.create(t, "e1", "echo", nil)
+	var bogus runtime.StatusCounts
+	bogus[runtime.StatusRunning] = 99
+	f.tel.Attach(runtime.NewProc("other"), func() (runtime.StatusCounts, int) { return bogus, 7 })
+	if got := gatherOne(t, f.reg, mActors.Prom, map[string]string{labelStatus: "RUNNING"}).GetGauge().GetValue(); got != 1 {
+		t.Errorf("RUNNING actors after a second Attach = %v, want the agent's 1", got)
+	}
+	if got := gatherOne(t, f.reg, mFailedActors.Prom, nil).GetGauge().GetValue(); got != 0 {
+		t.Errorf("failed actors after a second Attach = %v, want the agent's 0", got)
 	}
 	tel, err := New(context.Background(), Options{})
 	if err != nil {
@@ -221,9 +228,7 @@ func TestObserveOnce(t *testing.T) {
 	if err := tel.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if err := tel.Observe(f.proc, f.agent); !errors.Is(err, ErrObserved) {
-		t.Errorf("Observe after Shutdown = %v, want ErrObserved", err)
-	}
+	tel.Attach(f.proc, f.agent.Counts) // after Shutdown: nothing to start
 	// After Shutdown the registry serves none of its families.
 	mfs, err := tel.Registry().Gather()
 	if err != nil {

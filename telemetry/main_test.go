@@ -42,8 +42,9 @@ func newFixture(t testing.TB, opts Options) *fixture {
 	}
 	proc := runtime.NewProc(opts.ProcID, runtime.WithHandlerObserver(tel.HandlerObserver()))
 	agent := procagent.New(proc,
-		procagent.WithObserver(tel.Observer()),
+		procagent.WithObserver(tel),
 		procagent.WithFlusher(tel),
+		procagent.WithMemoryReader(tel),
 		procagent.WithOrphanTimeout(0))
 	if err := agent.Start(ctx); err != nil {
 		t.Fatal(err)
@@ -61,9 +62,6 @@ func newFixture(t testing.TB, opts Options) *fixture {
 			t.Errorf("telemetry shutdown: %v", err)
 		}
 	})
-	if err := tel.Observe(proc, agent); err != nil {
-		t.Fatalf("Observe: %v", err)
-	}
 	return &fixture{tel: tel, reg: opts.Registry, proc: proc, agent: agent}
 }
 
@@ -120,18 +118,6 @@ func scrape(t testing.TB, h http.Handler) string {
 		t.Fatalf("scrape content type %q, want the text format", ct)
 	}
 	return string(body)
-}
-
-// eventually polls cond every 10 ms until it holds, or fails after d.
-func eventually(t testing.TB, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", d, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // countSeries counts the exposition lines that start with prefix.

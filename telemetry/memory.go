@@ -9,31 +9,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/prometheus/procfs"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
-)
 
-// The memory gauges, named by the OpenTelemetry semantic conventions for
-// process metrics. The seed (Monarch's ProcAgent) emits the same samples as
-// process.memory.rss_bytes and process.memory.vm_bytes. The conventions
-// declare these names as UpDownCounters; the seed, SPEC §8 and the
-// Prometheus exposition (process_memory_usage_bytes,
-// process_memory_virtual_bytes) treat them as gauges, and gauges they are
-// here: a sample is a level, not a sum of deltas.
-const (
-	metricMemoryUsage   = "process.memory.usage"   // RSS; seed: process.memory.rss_bytes
-	metricMemoryVirtual = "process.memory.virtual" // VM; seed: process.memory.vm_bytes
-)
-
-// The attributes of the memory gauges. actor is the actor id of a
-// process-backed actor and the empty string for the agent's own process: the
-// key is always present so every series has the same label set (Prometheus
-// treats actor="" as no actor label).
-const (
-	attrProcID = "proc_id"
-	attrPid    = "pid"
-	attrActor  = "actor"
+	"github.com/procagent/procagent/internal/osproc"
 )
 
 // DefaultCoalesce is how long a Trigger waits before its republish, so that
@@ -56,8 +35,8 @@ type memoryConfig struct {
 	log      *slog.Logger
 }
 
-// WithProcRoot reads statm files under root instead of "/proc" (tests use a
-// testdata directory).
+// WithProcRoot reads statm files under root instead of osproc.DefaultRoot
+// (tests use a directory of fixtures).
 func WithProcRoot(root string) MemoryOption {
 	return func(c *memoryConfig) { c.root = root }
 }
@@ -75,11 +54,14 @@ func WithMemoryLogger(l *slog.Logger) MemoryOption {
 
 // MemoryReporter is the seed's RepublishIntrospect: it periodically reads
 // the RSS and VM of the agent and of every process-backed actor into a
-// cache, which two observable gauges report at collection time. The gauge
-// callback never reads /proc, so a scrape stays cheap whatever the number of
-// processes. Trigger asks for a coalesced republish and never blocks.
+// cache, which the process.memory.usage and process.memory.virtual gauges
+// (names.go) report at collection time, and ReadMemory returns the agent's
+// own sample from. Neither reads /proc, so a scrape stays cheap whatever
+// the number of processes. Trigger asks for a coalesced republish and never
+// blocks.
 //
-// Start, Trigger, Shutdown and Republishes are safe for concurrent use.
+// Start, Trigger, Shutdown, Republishes and ReadMemory are safe for
+// concurrent use.
 type MemoryReporter struct {
 	procID   string
 	interval time.Duration
@@ -97,8 +79,10 @@ type MemoryReporter struct {
 	// readers is owned by the republish goroutine (and closed by it on exit).
 	readers map[int]*trackedProcess
 
-	mu      sync.Mutex // guards samples
+	mu      sync.Mutex // guards samples, self, closed
 	samples []memorySample
+	self    *memorySample // the agent's own sample (Actor ""), nil when unread
+	closed  bool          // set by Shutdown: republishes no longer store
 
 	life    sync.Mutex // guards started, stopped, cancel, done
 	started bool
@@ -109,7 +93,7 @@ type MemoryReporter struct {
 
 // trackedProcess is one kept-open reader and the attributes of its series.
 type trackedProcess struct {
-	reader *StatmReader
+	reader *osproc.StatmReader
 	actor  string
 	attrs  metric.MeasurementOption
 }
@@ -121,14 +105,15 @@ type memorySample struct {
 }
 
 // NewMemoryReporter registers the process.memory.usage and
-// process.memory.virtual gauges on meter and returns a reporter that fills
-// them for the processes list returns (the agent itself with Actor "", and
-// each process-backed actor). list is called on the reporter's goroutine
-// once per republish and must be safe to call from there. interval is the
-// periodic republish (process_memory_metric_interval); 0 disables the timer
-// only: the republish at Start and those after Trigger still happen.
+// process.memory.virtual gauges (mMemoryUsage, mMemoryVirtual) on meter and
+// returns a reporter that fills them for the processes list returns (the
+// agent itself with Actor "", and each process-backed actor). list is
+// called on the reporter's goroutine once per republish and must be safe to
+// call from there. interval is the periodic republish
+// (process_memory_metric_interval); 0 disables the timer only: the
+// republish at Start and those after Trigger still happen.
 func NewMemoryReporter(meter metric.Meter, procID string, interval time.Duration, list func() []ProcessRef, opts ...MemoryOption) (*MemoryReporter, error) {
-	cfg := memoryConfig{root: procfs.DefaultMountPoint, coalesce: DefaultCoalesce}
+	cfg := memoryConfig{root: osproc.DefaultRoot, coalesce: DefaultCoalesce}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -142,8 +127,8 @@ func NewMemoryReporter(meter metric.Meter, procID string, interval time.Duration
 	case cfg.coalesce <= 0:
 		return nil, fmt.Errorf("memory reporter: coalesce %v must be positive", cfg.coalesce)
 	}
-	if _, err := procfs.NewFS(cfg.root); err != nil {
-		return nil, fmt.Errorf("memory reporter: proc root: %w", err)
+	if err := osproc.CheckRoot(cfg.root); err != nil {
+		return nil, fmt.Errorf("memory reporter: %w", err)
 	}
 	if cfg.log == nil {
 		cfg.log = slog.New(slog.DiscardHandler)
@@ -158,19 +143,13 @@ func NewMemoryReporter(meter metric.Meter, procID string, interval time.Duration
 		trigger:  make(chan struct{}, 1),
 		readers:  make(map[int]*trackedProcess),
 	}
+	b := instrumentBuilder{meter: meter}
+	m.usage = b.gauge(mMemoryUsage)
+	m.virtual = b.gauge(mMemoryVirtual)
+	if b.err != nil {
+		return nil, fmt.Errorf("memory reporter: %w", b.err)
+	}
 	var err error
-	m.usage, err = meter.Int64ObservableGauge(metricMemoryUsage,
-		metric.WithUnit("By"),
-		metric.WithDescription("Resident set size of the agent and of each process-backed actor."))
-	if err != nil {
-		return nil, fmt.Errorf("memory reporter: %s: %w", metricMemoryUsage, err)
-	}
-	m.virtual, err = meter.Int64ObservableGauge(metricMemoryVirtual,
-		metric.WithUnit("By"),
-		metric.WithDescription("Virtual memory size of the agent and of each process-backed actor."))
-	if err != nil {
-		return nil, fmt.Errorf("memory reporter: %s: %w", metricMemoryVirtual, err)
-	}
 	m.reg, err = meter.RegisterCallback(m.observe, m.usage, m.virtual)
 	if err != nil {
 		return nil, fmt.Errorf("memory reporter: register callback: %w", err)
@@ -208,6 +187,20 @@ func (m *MemoryReporter) Trigger() {
 // Republishes returns how many republishes have completed.
 func (m *MemoryReporter) Republishes() uint64 { return m.republishes.Load() }
 
+// ReadMemory returns the resident and virtual size in bytes of the agent's
+// own process (the ProcessRef with Actor "") as the last republish read
+// them: the sample the gauges report, not a new read. ok is false before
+// the first republish, when the last one could not read the agent, and
+// after Shutdown. It implements procagent.MemoryReader.
+func (m *MemoryReporter) ReadMemory() (rss, vm uint64, ok bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.self == nil {
+		return 0, 0, false
+	}
+	return m.self.rss, m.self.vm, true
+}
+
 // Shutdown stops the goroutine, waits for it to close its readers, and
 // unregisters the gauges' callback: afterwards they report nothing. It
 // returns ctx's error if ctx ends first. It is idempotent.
@@ -222,7 +215,7 @@ func (m *MemoryReporter) Shutdown(ctx context.Context) error {
 	if first {
 		err = m.reg.Unregister()
 		m.mu.Lock()
-		m.samples = nil
+		m.samples, m.self, m.closed = nil, nil, true
 		m.mu.Unlock()
 	}
 	if cancel == nil {
@@ -281,6 +274,7 @@ func (m *MemoryReporter) republish() {
 	refs := m.list()
 	seen := make(map[int]struct{}, len(refs))
 	samples := make([]memorySample, 0, len(refs))
+	var self *memorySample
 	for _, ref := range refs {
 		if _, dup := seen[ref.Pid]; dup || ref.Pid <= 0 {
 			continue
@@ -288,6 +282,9 @@ func (m *MemoryReporter) republish() {
 		seen[ref.Pid] = struct{}{}
 		if s, ok := m.sample(ref); ok {
 			samples = append(samples, s)
+			if ref.Actor == "" && self == nil {
+				self = &s
+			}
 		}
 	}
 	for pid, p := range m.readers {
@@ -297,7 +294,9 @@ func (m *MemoryReporter) republish() {
 		}
 	}
 	m.mu.Lock()
-	m.samples = samples
+	if !m.closed {
+		m.samples, m.self = samples, self
+	}
 	m.mu.Unlock()
 	m.republishes.Add(1)
 }
@@ -309,7 +308,7 @@ func (m *MemoryReporter) sample(ref ProcessRef) (memorySample, bool) {
 	p, ok := m.readers[ref.Pid]
 	for attempt := 0; attempt < 2; attempt++ {
 		if !ok {
-			r, err := NewStatmReader(m.root, ref.Pid)
+			r, err := osproc.NewStatmReader(m.root, ref.Pid)
 			if err != nil {
 				m.logReadError(ref, err)
 				return memorySample{}, false
@@ -320,9 +319,9 @@ func (m *MemoryReporter) sample(ref ProcessRef) (memorySample, bool) {
 		if p.attrs == nil || p.actor != ref.Actor {
 			p.actor = ref.Actor
 			p.attrs = metric.WithAttributeSet(attribute.NewSet(
-				attribute.String(attrProcID, m.procID),
-				attribute.Int(attrPid, ref.Pid),
-				attribute.String(attrActor, ref.Actor),
+				attribute.String(labelProcID, m.procID),
+				attribute.Int(labelPid, ref.Pid),
+				attribute.String(labelActor, ref.Actor),
 			))
 		}
 		rss, vm, err := p.reader.Read()
@@ -340,7 +339,7 @@ func (m *MemoryReporter) sample(ref ProcessRef) (memorySample, bool) {
 }
 
 func (m *MemoryReporter) logReadError(ref ProcessRef, err error) {
-	if errors.Is(err, ErrProcessGone) {
+	if errors.Is(err, osproc.ErrProcessGone) {
 		m.log.Debug("process gone, memory not republished", "actor", ref.Actor, "pid", ref.Pid, "err", err)
 		return
 	}
@@ -374,4 +373,18 @@ func clampInt64(v uint64) int64 {
 		return 1<<63 - 1
 	}
 	return int64(v)
+}
+
+// ReadMemory returns the agent's own resident and virtual size in bytes as
+// the memory reporter last republished them (MemoryReporter.ReadMemory):
+// the sample the process.memory.* gauges report. ok is false before the
+// first republish and after Shutdown. It implements procagent.MemoryReader,
+// so that cmd/agent gives it to procagent.WithMemoryReader and QueryChild
+// reports what the gauges do.
+func (t *Telemetry) ReadMemory() (rss, vm uint64, ok bool) {
+	m := t.memory.Load()
+	if m == nil {
+		return 0, 0, false
+	}
+	return m.ReadMemory()
 }

@@ -24,8 +24,13 @@ type metricSpec struct {
 	Seed string
 }
 
-// Label and attribute keys.
+// Label and attribute keys. actor is also a label of the memory gauges,
+// where it is the empty string for the agent's own process: the key is
+// always present so every series has the same label set (Prometheus treats
+// actor="" as no actor label).
 const (
+	labelProcID    = "proc_id"
+	labelPid       = "pid"
 	labelActor     = "actor"
 	labelActorType = "actor_type"
 	labelStatus    = "status"
@@ -82,18 +87,24 @@ var emitted = []metricSpec{
 	mMessagesHandled, mHandlerDuration, mSpawns, mStops, mSupervision, mBuildInfo,
 }
 
-// The families others emit through this package's providers and registry.
+// The families others emit through this package's providers and registry,
+// and the memory reporter's (memory.go), which the README lists after them.
 var (
 	mRPCDuration = metricSpec{OTel: "rpc.server.call.duration", Unit: "s", Prom: "rpc_server_call_duration_seconds", Kind: "histogram",
 		Labels: []string{"rpc_system_name", "rpc_method", "rpc_response_status_code", "error_type"},
 		Help:   "Duration of each Connect / gRPC / gRPC-Web call the agent served, by method and status (OTel RPC semantic conventions; error_type only on errors).",
 		Source: "connectrpc.com/otelconnect"}
+	// The memory gauges are named by the OpenTelemetry semantic conventions
+	// for process metrics. The conventions declare these names as
+	// UpDownCounters; the seed, SPEC §8 and the Prometheus exposition treat
+	// them as gauges, and gauges they are here: a sample is a level, not a
+	// sum of deltas.
 	mMemoryUsage = metricSpec{OTel: "process.memory.usage", Unit: "By", Prom: "process_memory_usage_bytes", Kind: "gauge",
-		Labels: []string{"proc_id", "pid", "actor"},
+		Labels: []string{labelProcID, labelPid, labelActor},
 		Help:   "Resident set size of the agent (actor=\"\") and of every process-backed actor, republished periodically and after supervision events.",
 		Source: "the memory reporter (memory.go)", Seed: "process.memory.rss_bytes"}
 	mMemoryVirtual = metricSpec{OTel: "process.memory.virtual", Unit: "By", Prom: "process_memory_virtual_bytes", Kind: "gauge",
-		Labels: []string{"proc_id", "pid", "actor"},
+		Labels: []string{labelProcID, labelPid, labelActor},
 		Help:   "Virtual memory size of the agent (actor=\"\") and of every process-backed actor, republished with process.memory.usage.",
 		Source: "the memory reporter (memory.go)", Seed: "process.memory.vm_bytes"}
 	mTargetInfo = metricSpec{Prom: "target_info", Kind: "gauge",

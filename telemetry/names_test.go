@@ -75,7 +75,8 @@ func TestMetricsDoc(t *testing.T) {
 }
 
 // TestScrapeNames checks the name table against a real scrape of a busy
-// agent: every family is served with its documented type and labels, and
+// agent: every family is served with its documented type and labels, the
+// families this package makes with the table's Help as their HELP, and
 // every procagent_* family served is documented.
 func TestScrapeNames(t *testing.T) {
 	f := newFixture(t, Options{})
@@ -84,9 +85,19 @@ func TestScrapeNames(t *testing.T) {
 	body := scrape(t, f.tel.MetricsHandler())
 
 	types := map[string]string{} // family → TYPE
+	helps := map[string]string{} // family → HELP
 	for line := range strings.Lines(body) {
 		if fields := strings.Fields(line); len(fields) == 4 && fields[1] == "TYPE" {
 			types[fields[2]] = fields[3]
+		}
+		if rest, ok := strings.CutPrefix(line, "# HELP "); ok {
+			name, help, _ := strings.Cut(strings.TrimSuffix(rest, "\n"), " ")
+			helps[name] = help
+		}
+	}
+	for _, s := range append(slices.Clone(emitted), mMemoryUsage, mMemoryVirtual) {
+		if got, ok := helps[s.Prom]; ok && got != s.Help {
+			t.Errorf("%s HELP = %q, want the name table's %q", s.Prom, got, s.Help)
 		}
 	}
 	documented := map[string]bool{}

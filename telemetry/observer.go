@@ -6,51 +6,60 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 
-	"github.com/procagent/procagent/procagent"
 	"github.com/procagent/procagent/runtime"
 )
 
-// Observer returns the procagent.Observer that counts spawns, stops and
-// supervision events, traces each actor's lifetime, and asks the memory
-// republish for a fresh sample after a supervision event. Give it to
-// procagent.New with procagent.WithObserver. Its methods run under the
-// agent's lock: they only add to counters, touch span bookkeeping and
-// signal channels, and never block or call back into the agent.
-func (t *Telemetry) Observer() procagent.Observer { return observer{t} }
+// Telemetry implements procagent.Observer with the methods below: cmd/agent
+// gives it to procagent.New (procagent.WithObserver), which attaches it.
+// They run under the agent's lock: they only add to counters, touch span
+// bookkeeping and signal channels, and never block or call back into the
+// agent.
 
-type observer struct{ t *Telemetry }
-
-// Transition counts a create (generation 1) as a spawn, failed or not, and
-// a move to STOPPING as a stop; it opens, extends and ends the actor's
-// spans accordingly. A spawn triggers a coalesced memory republish, as a
-// supervision event does, so a new worker's memory shows without waiting
-// for the periodic timer.
-func (o observer) Transition(st procagent.State) {
-	t := o.t
-	ctx := context.Background()
-	switch {
-	case st.Generation == 1:
-		t.inst.spawns.Add(ctx, 1, t.inst.errOpt(st.Status.IsFailure())...)
-		t.spans.spawn(st)
-		t.triggerMemory() // a new process may have started (the seed's post-spawn republish)
-	case st.Status == runtime.StatusStopping:
-		t.inst.stops.Add(ctx, 1)
-		t.spans.stop(st)
-	case st.Status.IsTerminated():
-		t.spans.end(st)
+// Attach starts the collection-time metrics of proc and of the agent's
+// counts: queue depths, per-actor depths (capped), actors by status, the
+// poisoned flag, and the memory republish of every process-backed actor.
+// Nothing is pushed per message: everything is read when a reader
+// collects. Only the first Attach counts; one after Shutdown does nothing.
+func (t *Telemetry) Attach(proc *runtime.Proc, counts func() (byStatus runtime.StatusCounts, failed int)) {
+	if proc == nil || counts == nil {
+		return
 	}
+	t.sources.CompareAndSwap(nil, &sources{proc: proc, counts: counts})
+	t.triggerMemory() // the actors' processes join the republish
 }
 
-// Supervised counts the event by status and error, and triggers a
-// coalesced memory republish (the process set changed).
-func (o observer) Supervised(ev runtime.SupervisionEvent) {
-	t := o.t
+// Created counts a spawn (error=true when it failed), records its spans,
+// and asks for a coalesced memory republish: a new worker process may have
+// started, and its memory shows without waiting for the periodic timer.
+func (t *Telemetry) Created(id, actorType string, rank uint64, pid int, spawnErr error) {
+	t.inst.spawns.Add(context.Background(), 1, t.inst.errOpt(spawnErr != nil)...)
+	t.spans.spawn(id, actorType, rank, pid, spawnErr)
+	t.triggerMemory()
+}
+
+// StopRequested counts a stop and opens the actor's stop span.
+func (t *Telemetry) StopRequested(id, reason string) {
+	t.inst.stops.Add(context.Background(), 1)
+	t.spans.stop(id, reason)
+}
+
+// Ended counts the supervision event by status and error, ends the actor's
+// spans with it, and asks for a coalesced memory republish (the process
+// set changed).
+func (t *Telemetry) Ended(ev runtime.SupervisionEvent) {
 	t.inst.supervision.Add(context.Background(), 1, metric.WithAttributeSet(attribute.NewSet(
 		attribute.String(labelStatus, ev.Status.String()),
 		attribute.String(labelError, boolString(ev.IsError())),
 	)))
+	t.spans.end(ev)
 	t.triggerMemory()
 }
+
+// Orphaned marks the actor's span: its keepalive lapsed.
+func (t *Telemetry) Orphaned(id string) { t.spans.orphaned(id) }
+
+// StoppingAll records the start of a StopAll as a span of its own.
+func (t *Telemetry) StoppingAll(reason string, stopping int) { t.spans.stopAll(reason, stopping) }
 
 // triggerMemory asks for a coalesced memory republish; it never blocks.
 func (t *Telemetry) triggerMemory() {

@@ -3,23 +3,19 @@ package telemetry
 import (
 	"context"
 	"fmt"
-	"io"
-	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 
+	"github.com/procagent/procagent/internal/testenv"
 	"github.com/procagent/procagent/runtime"
 )
 
@@ -68,7 +64,7 @@ func TestPrometheusMetrics(t *testing.T) {
 		mActors.Prom, mPoisoned.Prom, mFailedActors.Prom, mSpawns.Prom, mStops.Prom, mSupervision.Prom,
 		mMessagesHandled.Prom, mBuildInfo.Prom,
 	}
-	if err := gatherAndCompare(f.reg, strings.NewReader(want), names...); err != nil {
+	if err := testutil.GatherAndCompare(f.reg, strings.NewReader(want), names...); err != nil {
 		t.Error(err)
 	}
 
@@ -97,42 +93,6 @@ func TestPrometheusMetrics(t *testing.T) {
 	for _, p := range problems {
 		t.Errorf("lint: %s: %s", p.Metric, p.Text)
 	}
-}
-
-// gatherAndCompare gathers g and compares the named families with want,
-// an exposition text, as client_golang's testutil.GatherAndCompare does
-// (which this module does not depend on).
-func gatherAndCompare(g prometheus.Gatherer, want io.Reader, names ...string) error {
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	wantMFs, err := parser.TextToMetricFamilies(want)
-	if err != nil {
-		return fmt.Errorf("parse want: %w", err)
-	}
-	gotMFs, err := g.Gather()
-	if err != nil {
-		return fmt.Errorf("gather: %w", err)
-	}
-	keep := map[string]bool{}
-	for _, n := range names {
-		keep[n] = true
-	}
-	var wantText, gotText strings.Builder
-	for _, n := range slices.Sorted(maps.Keys(wantMFs)) {
-		if _, err := expfmt.MetricFamilyToText(&wantText, wantMFs[n]); err != nil {
-			return err
-		}
-	}
-	for _, mf := range gotMFs {
-		if keep[mf.GetName()] {
-			if _, err := expfmt.MetricFamilyToText(&gotText, mf); err != nil {
-				return err
-			}
-		}
-	}
-	if diff := cmp.Diff(strings.Split(wantText.String(), "\n"), strings.Split(gotText.String(), "\n")); diff != "" {
-		return fmt.Errorf("metrics differ (-want +got):\n%s", diff)
-	}
-	return nil
 }
 
 // gatherOne returns the one metric of family name whose labels include
@@ -178,12 +138,12 @@ func TestActorSeriesCap(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	eventually(t, 10*time.Second, "2 messages queued", func() bool { return f.proc.Stats().QueueDepthTotal == 2 })
+	testenv.EventuallyWithin(t, 10*time.Second, "2 messages queued", func() bool { return f.proc.Stats().QueueDepthTotal == 2 })
 	want := expo(mActorQueueDepth,
 		`procagent_actor_queue_depth{actor="a",actor_type="echo"} 0`,
 		`procagent_actor_queue_depth{actor="z",actor_type="sleep"} 2`) +
 		expo(mActorQueueOmitted, "procagent_actor_queue_depth_omitted 3")
-	if err := gatherAndCompare(f.reg, strings.NewReader(want), mActorQueueDepth.Prom, mActorQueueOmitted.Prom); err != nil {
+	if err := testutil.GatherAndCompare(f.reg, strings.NewReader(want), mActorQueueDepth.Prom, mActorQueueOmitted.Prom); err != nil {
 		t.Error(err)
 	}
 	// An actor that ends leaves the family (and the collector's cache).
@@ -195,7 +155,7 @@ func TestActorSeriesCap(t *testing.T) {
 		`procagent_actor_queue_depth{actor="a",actor_type="echo"} 0`,
 		`procagent_actor_queue_depth{actor="b",actor_type="echo"} 0`) +
 		expo(mActorQueueOmitted, "procagent_actor_queue_depth_omitted 2")
-	if err := gatherAndCompare(f.reg, strings.NewReader(want), mActorQueueDepth.Prom, mActorQueueOmitted.Prom); err != nil {
+	if err := testutil.GatherAndCompare(f.reg, strings.NewReader(want), mActorQueueDepth.Prom, mActorQueueOmitted.Prom); err != nil {
 		t.Error(err)
 	}
 }

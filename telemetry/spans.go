@@ -8,7 +8,6 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/procagent/procagent/procagent"
 	"github.com/procagent/procagent/runtime"
 )
 
@@ -17,7 +16,9 @@ const (
 	spanActor        = "procagent.actor"
 	spanSpawn        = "procagent.spawn"
 	spanStop         = "procagent.stop"
+	spanStopAll      = "procagent.stop_all"
 	eventSupervision = "procagent.supervision"
+	eventOrphaned    = "procagent.orphaned"
 )
 
 // Span attribute keys: OTel semantic conventions where one exists.
@@ -29,6 +30,7 @@ const (
 	attrReason     = attribute.Key("procagent.supervision.reason")
 	attrSignal     = attribute.Key("procagent.supervision.signal")
 	attrExitCode   = attribute.Key("process.exit.code")
+	attrStopping   = attribute.Key("procagent.stop_all.stopping")
 	attrProcessPid = attribute.Key("process.pid")
 )
 
@@ -59,27 +61,28 @@ func newLifetimes(tracer trace.Tracer, procID string) *lifetimes {
 	return &lifetimes{tracer: tracer, procID: procID, live: make(map[string]*lifetime)}
 }
 
-func (l *lifetimes) attrs(st procagent.State) []attribute.KeyValue {
-	kv := []attribute.KeyValue{attrActorID.String(st.ID), resProcID.String(l.procID)}
-	if a := st.Actor; a != nil {
-		kv = append(kv, attrActorType.String(a.Type), attrCreateRank.Int64(int64(min(a.CreateRank, 1<<63-1))))
-		if a.Pid != 0 {
-			kv = append(kv, attrProcessPid.Int(a.Pid))
-		}
+// attrs are an actor span's attributes.
+func (l *lifetimes) attrs(id, actorType string, rank uint64, pid int) []attribute.KeyValue {
+	kv := []attribute.KeyValue{
+		attrActorID.String(id), resProcID.String(l.procID),
+		attrActorType.String(actorType), attrCreateRank.Int64(int64(min(rank, 1<<63-1))),
+	}
+	if pid != 0 {
+		kv = append(kv, attrProcessPid.Int(pid))
 	}
 	return kv
 }
 
 // spawn opens the actor span and records the spawn span; a failed spawn
 // ends both at once, with an error status.
-func (l *lifetimes) spawn(st procagent.State) {
-	attrs := l.attrs(st)
+func (l *lifetimes) spawn(id, actorType string, rank uint64, pid int, spawnErr error) {
+	attrs := l.attrs(id, actorType, rank, pid)
 	ctx, actor := l.tracer.Start(context.Background(), spanActor, trace.WithNewRoot(), trace.WithAttributes(attrs...))
 	_, spawn := l.tracer.Start(ctx, spanSpawn, trace.WithAttributes(attrs...))
-	if st.Status.IsTerminated() {
+	if spawnErr != nil {
 		for _, sp := range []trace.Span{spawn, actor} {
-			sp.SetAttributes(attrStatus.String(st.Status.String()))
-			sp.SetStatus(codes.Error, st.FailureReason)
+			sp.SetAttributes(attrStatus.String(runtime.StatusFailed.String()))
+			sp.SetStatus(codes.Error, spawnErr.Error())
 			sp.End()
 		}
 		return
@@ -94,51 +97,57 @@ func (l *lifetimes) spawn(st procagent.State) {
 		actor.End()
 		return
 	}
-	if old := l.live[st.ID]; old != nil { // cannot happen: ids are created once
+	if old := l.live[id]; old != nil { // a forgotten id created again
 		old.end()
 	}
-	l.live[st.ID] = &lifetime{ctx: ctx, actor: actor}
+	l.live[id] = &lifetime{ctx: ctx, actor: actor}
 }
 
 // stop opens the stop span of a live actor, once.
-func (l *lifetimes) stop(st procagent.State) {
+func (l *lifetimes) stop(id, reason string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	lt := l.live[st.ID]
+	lt := l.live[id]
 	if lt == nil || lt.stop != nil {
 		return
 	}
-	_, lt.stop = l.tracer.Start(lt.ctx, spanStop, trace.WithAttributes(attrActorID.String(st.ID)))
+	_, lt.stop = l.tracer.Start(lt.ctx, spanStop, trace.WithAttributes(attrActorID.String(id), attrReason.String(reason)))
+}
+
+// orphaned adds an event to a live actor's span: its keepalive lapsed.
+func (l *lifetimes) orphaned(id string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if lt := l.live[id]; lt != nil {
+		lt.actor.AddEvent(eventOrphaned)
+	}
+}
+
+// stopAll records a StopAll as a span of its own (an instant).
+func (l *lifetimes) stopAll(reason string, stopping int) {
+	_, sp := l.tracer.Start(context.Background(), spanStopAll, trace.WithNewRoot(), trace.WithAttributes(
+		resProcID.String(l.procID), attrReason.String(reason), attrStopping.Int(stopping)))
+	sp.End()
 }
 
 // end records the supervision event and ends the actor's spans.
-func (l *lifetimes) end(st procagent.State) {
+func (l *lifetimes) end(ev runtime.SupervisionEvent) {
 	l.mu.Lock()
-	lt := l.live[st.ID]
-	delete(l.live, st.ID)
+	lt := l.live[ev.Actor]
+	delete(l.live, ev.Actor)
 	l.mu.Unlock()
 	if lt == nil {
 		return
 	}
-	final := []attribute.KeyValue{attrStatus.String(st.Status.String())}
-	if st.Actor != nil && st.Actor.Pid != 0 {
-		final = append(final, attrProcessPid.Int(st.Actor.Pid))
-	}
-	var event []trace.EventOption
-	if st.Actor != nil && len(st.Actor.Events) > 0 {
-		ev := st.Actor.Events[len(st.Actor.Events)-1]
-		event = []trace.EventOption{trace.WithTimestamp(ev.Time), trace.WithAttributes(eventAttrs(ev)...)}
-	}
+	event := []trace.EventOption{trace.WithTimestamp(ev.Time), trace.WithAttributes(eventAttrs(ev)...)}
 	for _, sp := range []trace.Span{lt.stop, lt.actor} {
 		if sp == nil {
 			continue
 		}
-		sp.SetAttributes(final...)
-		if event != nil {
-			sp.AddEvent(eventSupervision, event...)
-		}
-		if st.Status.IsFailure() {
-			sp.SetStatus(codes.Error, st.FailureReason)
+		sp.SetAttributes(attrStatus.String(ev.Status.String()))
+		sp.AddEvent(eventSupervision, event...)
+		if ev.IsError() {
+			sp.SetStatus(codes.Error, ev.Reason)
 		}
 		sp.End()
 	}

@@ -9,11 +9,10 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"connectrpc.com/connect"
-	"connectrpc.com/otelconnect"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/propagation"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -22,10 +21,10 @@ import (
 const scopeName = "github.com/procagent/procagent/telemetry"
 
 // Telemetry owns the agent's OTel meter and tracer providers, the
-// Prometheus /metrics handler and the OTLP exporters. Make one with New,
-// plug its HandlerObserver, Observer and Flush into the runtime and the
-// agent, call Observe once both exist, and Shutdown on exit. It is safe for
-// concurrent use.
+// Prometheus /metrics handler, the OTLP exporters and the memory
+// republish. Make one with New, give its HandlerObserver to the proc and
+// the Telemetry itself to the agent (it is a procagent.Observer and
+// procagent.Flusher), and Shutdown on exit. It is safe for concurrent use.
 type Telemetry struct {
 	opts Options
 	log  *slog.Logger
@@ -35,17 +34,15 @@ type Telemetry struct {
 	tr     tracing
 	tracer trace.Tracer
 
-	metrics     http.Handler
-	interceptor *otelconnect.Interceptor
-	inst        *instruments
-	handler     *handlerStats
-	spans       *lifetimes
+	metrics http.Handler
+	inst    *instruments
+	handler *handlerStats
+	spans   *lifetimes
 
 	registered []prometheus.Collector // on opts.Registry, unregistered by Shutdown
 
-	sources  atomic.Pointer[sources] // set by Observe
-	memory   atomic.Pointer[MemoryReporter]
-	observed sync.Once
+	sources atomic.Pointer[sources] // set by Attach
+	memory  atomic.Pointer[MemoryReporter]
 
 	shutdownOnce sync.Once
 	shutdownErr  error
@@ -104,15 +101,21 @@ func (t *Telemetry) build(ctx context.Context) error {
 	if err := t.register(newCollector(t)); err != nil {
 		return err
 	}
-	t.metrics = newMetricsHandler(t.opts.Registry, t.log)
-	t.interceptor, err = otelconnect.NewInterceptor(
-		otelconnect.WithMeterProvider(t.mp),
-		otelconnect.WithTracerProvider(t.tr.provider),
-		otelconnect.WithPropagator(propagator()),
-	)
-	if err != nil {
-		return fmt.Errorf("rpc interceptor: %w", err)
+	in := t.inst
+	if _, err := t.meter.RegisterCallback(t.observeProc,
+		in.queueDepth, in.queueDepthMax, in.queueHighWater, in.queueAge,
+		in.actors, in.poisoned, in.failedActors,
+	); err != nil {
+		return fmt.Errorf("register proc callback: %w", err)
 	}
+	mem, err := NewMemoryReporter(t.meter, t.opts.ProcID, t.opts.MemoryInterval, t.processRefs,
+		WithMemoryLogger(t.log))
+	if err != nil {
+		return err
+	}
+	t.memory.Store(mem)
+	mem.Start(ctx)
+	t.metrics = newMetricsHandler(t.opts.Registry, t.log)
 	return nil
 }
 
@@ -138,10 +141,16 @@ func (t *Telemetry) MetricsHandler() http.Handler { return t.metrics }
 // Registry returns the Prometheus registry /metrics serves.
 func (t *Telemetry) Registry() *prometheus.Registry { return t.opts.Registry }
 
-// Interceptor returns the Connect interceptor that records RPC metrics
-// (rpc.server.call.duration) and a span per RPC with this Telemetry's
-// providers, never the global ones.
-func (t *Telemetry) Interceptor() connect.Interceptor { return t.interceptor }
+// MeterProvider returns the agent's meter provider (never the global one),
+// for instruments recorded elsewhere: the RPC edge's interceptor.
+func (t *Telemetry) MeterProvider() metric.MeterProvider { return t.mp }
+
+// TracerProvider returns the agent's tracer provider (never the global
+// one); spans are recorded only when OTLP is configured.
+func (t *Telemetry) TracerProvider() trace.TracerProvider { return t.tr.provider }
+
+// Propagator returns the propagator of trace context across RPCs.
+func (t *Telemetry) Propagator() propagation.TextMapPropagator { return propagator() }
 
 // Meter returns the meter of this package's scope, for instruments that
 // live elsewhere in telemetry (the memory reporter).
@@ -176,7 +185,6 @@ func (t *Telemetry) Flush(ctx context.Context) error {
 // they record is exported.
 func (t *Telemetry) Shutdown(ctx context.Context) error {
 	t.shutdownOnce.Do(func() {
-		t.observed.Do(func() {}) // a later Observe observes nothing
 		var errs []error
 		if m := t.memory.Load(); m != nil {
 			if err := m.Shutdown(ctx); err != nil {

@@ -12,6 +12,7 @@ import (
 	"connectrpc.com/connect"
 
 	"github.com/procagent/procagent/procagent"
+	"github.com/procagent/procagent/rpcserver"
 )
 
 // listener is one HTTP listener of `agent serve`.
@@ -25,21 +26,25 @@ type listener struct {
 // listeners builds the agent's listeners: the main one serves the Connect
 // API (Connect, gRPC and gRPC-Web over h2c), /metrics unless metrics_addr
 // moves it to its own listener, and /debug/pprof when enabled.
-func listeners(n *node, cfg procagent.Config, token string, log *slog.Logger) []*listener {
+func listeners(n *node, cfg procagent.Config, token string, log *slog.Logger) ([]*listener, error) {
+	icpt, err := rpcserver.NewInterceptor(n.tel)
+	if err != nil {
+		return nil, err
+	}
 	mux := http.NewServeMux()
-	procagent.NewService(n.agent, procagent.WithProfiling(n.profiler)).Mount(mux, connect.WithInterceptors(n.tel.Interceptor()))
+	rpcserver.New(n.agent, rpcserver.WithProfiler(n.profiler)).Mount(mux, connect.WithInterceptors(icpt))
 	if cfg.PprofEnabled() {
 		mountPprof(mux)
 	}
 	main := &listener{what: "listening", addr: cfg.Addr, srv: newHTTPServer(mux, token, log)}
 	if cfg.MetricsAddr == "" {
 		mux.Handle("GET /metrics", n.tel.MetricsHandler())
-		return []*listener{main}
+		return []*listener{main}, nil
 	}
 	mmux := http.NewServeMux()
 	mmux.Handle("GET /metrics", n.tel.MetricsHandler())
 	metrics := &listener{what: "metrics", addr: cfg.MetricsAddr, srv: newHTTPServer(mmux, token, log)}
-	return []*listener{main, metrics}
+	return []*listener{main, metrics}, nil
 }
 
 func newHTTPServer(h http.Handler, token string, log *slog.Logger) *http.Server {

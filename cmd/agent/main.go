@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/procagent/procagent/internal/ctl"
 )
 
 const usage = `usage: agent <command> [flags]
@@ -39,7 +41,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "ctl":
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
-		return runCtl(ctx, args[1:], stdout, stderr)
+		return ctl.Run(ctx, args[1:], stdout, stderr, os.Getenv)
 	case "version", "--version":
 		fmt.Fprintln(stdout, version)
 		return 0

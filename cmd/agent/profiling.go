@@ -8,15 +8,15 @@ import (
 	"github.com/procagent/procagent/profiling"
 )
 
-// newProfiler builds the profiling RPCs' handler: py-spy (or austin) for
+// newProfiler builds the profiler behind the profiling RPCs: py-spy (or austin) for
 // the agent's own process-backed actors and the configured allow-list, Go
 // profiles of the agent labelled with its proc id and version.
-func newProfiler(agent *procagent.Agent, cfg procagent.Config, procName string) (*profiling.Handler, error) {
+func newProfiler(agent *procagent.Agent, cfg procagent.Config, procName string) (*profiling.Profiler, error) {
 	pids, err := cfg.AllowedPids()
 	if err != nil {
 		return nil, fmt.Errorf("profile_allow_pids: %w", err)
 	}
-	return profiling.NewHandler(actorResolver{agent},
+	return profiling.NewProfiler(actorResolver{agent},
 		profiling.WithPySpyBin(cfg.PySpyBin),
 		profiling.WithAllowedPids(pids),
 		profiling.WithLabels(map[string]string{"proc_id": procName, "agent_version": version}),

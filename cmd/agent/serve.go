@@ -80,13 +80,13 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 }
 
 // node is a running agent: telemetry, the proc, the agent and its
-// listeners, wired in the one order that works (telemetry first, since the
-// proc and the agent report to it; Observe last, since it reads them).
+// listeners. Telemetry comes first, since the proc and the agent report to
+// it; the agent attaches it as its observer (ARCHITECTURE.md).
 type node struct {
 	tel      *telemetry.Telemetry
 	proc     *runtime.Proc
 	agent    *procagent.Agent
-	profiler *profiling.Handler
+	profiler *profiling.Profiler
 	servers  []*listener
 }
 
@@ -113,26 +113,36 @@ func newNode(ctx context.Context, cfg procagent.Config, name string, log *slog.L
 	n.agent = procagent.New(n.proc,
 		procagent.WithLogger(log),
 		procagent.WithOrphanTimeout(cfg.OrphanTimeout),
+		procagent.WithResourceRetention(cfg.TerminatedResourceRetention),
 		procagent.WithFlushTimeout(cfg.FlushTimeout),
-		procagent.WithObserver(tel.Observer()),
+		procagent.WithObserver(tel),
 		procagent.WithFlusher(tel),
+		procagent.WithMemoryReader(tel), // QueryChild shows the gauges' sample
 		procagent.WithConfig(cfg))
 	if n.profiler, err = newProfiler(n.agent, cfg, name); err != nil {
-		return nil, errors.Join(err, n.shutdown(cfg))
-	}
-	if err := tel.Observe(n.proc, n.agent); err != nil {
-		return nil, errors.Join(fmt.Errorf("telemetry: %w", err), n.shutdown(cfg))
+		return nil, errors.Join(err, n.shutdown())
 	}
 	if err := n.agent.Start(ctx); err != nil {
-		return nil, errors.Join(err, n.shutdown(cfg))
+		return nil, errors.Join(err, n.shutdown())
 	}
 	return n, nil
 }
 
+// Bounds of the way from StopAll to exit: once every actor is terminal,
+// the agent flushes telemetry (flush_timeout), the listeners drain
+// in-flight requests (drainTimeout) and telemetry is released
+// (releaseTimeout) without a second flush that could take longer.
+const (
+	drainTimeout   = 5 * time.Second
+	releaseTimeout = time.Second
+)
+
 // shutdown stops what newNode started, telemetry last so that it sees the
-// end of everything else. It is bounded by the flush timeout.
-func (n *node) shutdown(cfg procagent.Config) error {
-	ctx, cancel := context.WithTimeout(context.Background(), cfg.FlushTimeout+10*time.Second)
+// end of everything else. StopAll has flushed telemetry already: releasing
+// it is bounded by releaseTimeout. Errors are logged by the caller; none
+// changes the exit code.
+func (n *node) shutdown() error {
+	ctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
 	defer cancel()
 	var errs []error
 	if n.agent != nil {
@@ -141,11 +151,16 @@ func (n *node) shutdown(cfg procagent.Config) error {
 	if n.proc != nil {
 		errs = append(errs, n.proc.Close(ctx))
 	}
-	return errors.Join(append(errs, n.tel.Shutdown(ctx))...)
+	rctx, rcancel := context.WithTimeout(context.Background(), releaseTimeout)
+	defer rcancel()
+	return errors.Join(append(errs, n.tel.Shutdown(rctx))...)
 }
 
 // serve runs the agent until a signal or StopAll, and returns StopAll's
-// exit code.
+// exit code: 1 iff some actor failed by a supervision event. An error
+// returned with it comes from starting up (the code is then 1 or 2);
+// errors of draining and releasing after StopAll are logged and counted,
+// and never change the code.
 func serve(ctx context.Context, cfg procagent.Config, actorsFile string, log *slog.Logger, stdout io.Writer) (int, error) {
 	token, err := loadToken(cfg)
 	if err != nil {
@@ -160,10 +175,14 @@ func serve(ctx context.Context, cfg procagent.Config, actorsFile string, log *sl
 	if err != nil {
 		return 1, err
 	}
+	ls, err := listeners(n, cfg, token, log)
+	if err != nil {
+		return 1, errors.Join(err, n.shutdown())
+	}
 	serveErr := make(chan error, 2)
-	for _, l := range listeners(n, cfg, token, log) {
+	for _, l := range ls {
 		if err := l.start(ctx, serveErr); err != nil {
-			return 1, errors.Join(err, n.stopServers(), n.shutdown(cfg))
+			return 1, errors.Join(err, n.stopServers(), n.shutdown())
 		}
 		n.servers = append(n.servers, l)
 		log.Info("procagent serving", "addr", l.addr, "serves", l.what, "proc", name)
@@ -180,30 +199,42 @@ func serve(ctx context.Context, cfg procagent.Config, actorsFile string, log *sl
 	select {
 	case <-ctx.Done():
 		log.Info("signal received: stopping all actors")
-		sctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		res, err := n.agent.StopAll(sctx, "signal")
-		cancel()
-		if err != nil {
-			log.Error("stop all on signal", "err", err)
-		}
-		code = res.ExitCode
-		select { // the exit code arrives once telemetry is flushed
-		case code = <-n.agent.Exit():
-		case <-time.After(cfg.FlushTimeout + time.Second):
-		}
+		code = n.stopAll(cfg, log)
 	case code = <-n.agent.Exit():
 		log.Info("stop all finished", "exit_code", code)
 	case err := <-serveErr:
-		return 1, errors.Join(fmt.Errorf("serve: %w", err), n.stopServers(), n.shutdown(cfg))
+		return 1, errors.Join(fmt.Errorf("serve: %w", err), n.stopServers(), n.shutdown())
 	}
-	err = n.stopServers() // drains in-flight RPCs, StopAll's reply among them
-	log.Info("procagent exiting", "exit_code", code)
-	return code, errors.Join(err, n.shutdown(cfg))
+	// Drain in-flight RPCs (StopAll's reply among them), then release.
+	failures := 0
+	for _, err := range []error{n.stopServers(), n.shutdown()} {
+		if err != nil {
+			failures++
+			log.Warn("after stop all", "err", err)
+		}
+	}
+	log.Info("procagent exiting", "exit_code", code, "shutdown_errors", failures)
+	return code, nil
+}
+
+// stopAll runs StopAll for a signal and returns its exit code, once every
+// actor is terminal and telemetry is flushed (bounded by flush_timeout).
+func (n *node) stopAll(cfg procagent.Config, log *slog.Logger) int {
+	res, err := n.agent.StopAll(context.Background(), "signal")
+	if err != nil {
+		log.Error("stop all on signal", "err", err)
+	}
+	select { // the exit code arrives once telemetry is flushed
+	case code := <-n.agent.Exit():
+		return code
+	case <-time.After(cfg.FlushTimeout + time.Second):
+		return res.ExitCode
+	}
 }
 
 // stopServers shuts the listeners down gracefully.
 func (n *node) stopServers() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
 	defer cancel()
 	var errs []error
 	for _, l := range n.servers {

@@ -1,0 +1,34 @@
+package ctl
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"connectrpc.com/connect"
+)
+
+// usageError is a bad command line: exit code 2 and the usage.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+// usagef returns a usageError.
+func usagef(format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+// reportError prints a failed call's error as "error: <code>: <message>"
+// and returns the exit code.
+func reportError(stderr io.Writer, err error) int {
+	code := connect.CodeOf(err)
+	msg := err.Error()
+	var ce *connect.Error
+	if errors.As(err, &ce) {
+		msg = ce.Message()
+	}
+	msg = strings.TrimPrefix(msg, code.String()+": ")
+	fmt.Fprintf(stderr, "error: %s: %s\n", code, msg)
+	return exitError
+}

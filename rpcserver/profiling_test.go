@@ -1,0 +1,307 @@
+package rpcserver
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"connectrpc.com/connect"
+	"github.com/google/pprof/profile"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/procagent/procagent/internal/testenv"
+	"github.com/procagent/procagent/profiling"
+	procagentv1 "github.com/procagent/procagent/proto/procagent/v1"
+	"github.com/procagent/procagent/proto/procagent/v1/procagentv1connect"
+)
+
+// serveProfiler serves the profiling RPCs of p behind a real in-process h2c
+// server and returns a client per protocol.
+func serveProfiler(t *testing.T, p *profiling.Profiler) map[string]procagentv1connect.ProcAgentServiceClient {
+	t.Helper()
+	srv := serve(t, New(nil, WithProfiler(p)))
+	clients := make(map[string]procagentv1connect.ProcAgentServiceClient)
+	for _, pr := range protocols {
+		clients[pr.name] = procagentv1connect.NewProcAgentServiceClient(srv.Client, srv.URL, pr.opts...)
+	}
+	return clients
+}
+
+// Actors of the fake resolver: "worker" runs in this test process,
+// "mailbox" is an actor without a process; every other id is unknown.
+const allowedPid = 424242
+
+func fakeResolver() profiling.Resolver {
+	return profiling.ResolverFunc(func(id string) (int, error) {
+		switch id {
+		case "worker":
+			return os.Getpid(), nil
+		case "mailbox":
+			return 0, fmt.Errorf("actor %q: %w", id, profiling.ErrNotAProcess)
+		case "BAD ID":
+			return 0, fmt.Errorf("%w: actor id %q", profiling.ErrInvalid, id)
+		}
+		return 0, fmt.Errorf("actor %q: %w", id, profiling.ErrUnknownActor)
+	})
+}
+
+// noSampler makes FindSampler find nothing: PYSPY_BIN names a missing
+// file and PATH holds neither py-spy nor austin. It returns the missing
+// path.
+func noSampler(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	t.Setenv("PATH", dir)
+	return filepath.Join(dir, "no-such-py-spy")
+}
+
+func actor(id string) *procagentv1.PySpyDumpRequest {
+	return &procagentv1.PySpyDumpRequest{Target: &procagentv1.PySpyDumpRequest_ActorId{ActorId: id}}
+}
+
+func pid(p int64) *procagentv1.PySpyDumpRequest {
+	return &procagentv1.PySpyDumpRequest{Target: &procagentv1.PySpyDumpRequest_Pid{Pid: p}}
+}
+
+func profileReq(d time.Duration, target *procagentv1.PySpyDumpRequest) *procagentv1.PySpyProfileRequest {
+	r := &procagentv1.PySpyProfileRequest{Duration: durationpb.New(d), RateHz: 100}
+	switch t := target.GetTarget().(type) {
+	case *procagentv1.PySpyDumpRequest_ActorId:
+		r.Target = &procagentv1.PySpyProfileRequest_ActorId{ActorId: t.ActorId}
+	case *procagentv1.PySpyDumpRequest_Pid:
+		r.Target = &procagentv1.PySpyProfileRequest_Pid{Pid: t.Pid}
+	}
+	return r
+}
+
+func TestProfilingTargetErrors(t *testing.T) {
+	missing := noSampler(t)
+	clients := serveProfiler(t, profiling.NewProfiler(fakeResolver(), profiling.WithPySpyBin(missing), profiling.WithAllowedPids([]int{allowedPid})))
+	tests := []struct {
+		name   string
+		req    *procagentv1.PySpyDumpRequest
+		code   connect.Code
+		detail string
+	}{
+		{"pid not allowed", pid(int64(os.Getpid())), connect.CodePermissionDenied, "allowed pids"},
+		{"pid 1", pid(1), connect.CodePermissionDenied, "pid 1"},
+		{"negative pid", pid(-5), connect.CodeInvalidArgument, "pid -5"},
+		{"unknown actor", actor("ghost"), connect.CodeNotFound, "ghost"},
+		{"actor without process", actor("mailbox"), connect.CodeFailedPrecondition, "mailbox"},
+		{"malformed actor id", actor("BAD ID"), connect.CodeInvalidArgument, "BAD ID"},
+		{"empty actor id", actor(""), connect.CodeInvalidArgument, "actor_id"},
+		{"no target", &procagentv1.PySpyDumpRequest{}, connect.CodeInvalidArgument, "no target"},
+	}
+	for _, p := range protocols {
+		c := clients[p.name]
+		for _, tt := range tests {
+			t.Run(p.name+"/"+tt.name, func(t *testing.T) {
+				_, err := c.PySpyDump(t.Context(), connect.NewRequest(tt.req))
+				checkCode(t, "dump", err, tt.code, tt.detail)
+				_, err = c.PySpyProfile(t.Context(), connect.NewRequest(profileReq(time.Second, tt.req)))
+				checkCode(t, "profile", err, tt.code, tt.detail)
+			})
+		}
+	}
+}
+
+// checkCode checks that err has code and that its message holds detail.
+func checkCode(t *testing.T, what string, err error, code connect.Code, detail string) {
+	t.Helper()
+	if got := connect.CodeOf(err); got != code {
+		t.Fatalf("%s: error %v (code %v), want code %v", what, err, got, code)
+	}
+	if !strings.Contains(err.Error(), detail) {
+		t.Errorf("%s: error %q does not mention %q", what, err, detail)
+	}
+}
+
+func TestProfilingProfileOptionErrors(t *testing.T) {
+	clients := serveProfiler(t, profiling.NewProfiler(fakeResolver()))
+	base := func() *procagentv1.PySpyProfileRequest { return profileReq(10*time.Second, actor("worker")) }
+	tests := []struct {
+		name   string
+		edit   func(*procagentv1.PySpyProfileRequest)
+		detail string
+	}{
+		{"no duration", func(r *procagentv1.PySpyProfileRequest) { r.Duration = nil }, "duration"},
+		{"too short", func(r *procagentv1.PySpyProfileRequest) { r.Duration = durationpb.New(500 * time.Millisecond) }, "duration"},
+		{"too long", func(r *procagentv1.PySpyProfileRequest) { r.Duration = durationpb.New(301 * time.Second) }, "duration"},
+		{"invalid duration", func(r *procagentv1.PySpyProfileRequest) { r.Duration = &durationpb.Duration{Seconds: 1, Nanos: -1} }, "duration"},
+		{"rate too high", func(r *procagentv1.PySpyProfileRequest) { r.RateHz = 1001 }, "rate"},
+		{"native and nonblocking", func(r *procagentv1.PySpyProfileRequest) { r.Native, r.Nonblocking = true, true }, "nonblocking"},
+		{"unknown format", func(r *procagentv1.PySpyProfileRequest) { r.Format = 99 }, "format"},
+	}
+	for _, p := range protocols {
+		for _, tt := range tests {
+			t.Run(p.name+"/"+tt.name, func(t *testing.T) {
+				req := base()
+				tt.edit(req)
+				_, err := clients[p.name].PySpyProfile(t.Context(), connect.NewRequest(req))
+				checkCode(t, "profile", err, connect.CodeInvalidArgument, tt.detail)
+			})
+		}
+	}
+}
+
+// TestProfilingBinaryNotFound: no sampler is an outcome of the response,
+// not an RPC error, for an actor and for an allowed pid alike.
+func TestProfilingBinaryNotFound(t *testing.T) {
+	missing := noSampler(t)
+	clients := serveProfiler(t, profiling.NewProfiler(fakeResolver(), profiling.WithPySpyBin(missing), profiling.WithAllowedPids([]int{allowedPid})))
+	checkSearched := func(t *testing.T, bnf *procagentv1.BinaryNotFound) {
+		t.Helper()
+		if bnf == nil {
+			t.Fatal("outcome is not binary_not_found")
+		}
+		if !slices.ContainsFunc(bnf.GetSearched(), func(s string) bool { return strings.Contains(s, missing) }) {
+			t.Errorf("searched %q does not name PYSPY_BIN %q", bnf.GetSearched(), missing)
+		}
+	}
+	for _, p := range protocols {
+		c := clients[p.name]
+		for name, target := range map[string]*procagentv1.PySpyDumpRequest{"actor": actor("worker"), "allowed pid": pid(allowedPid)} {
+			t.Run(p.name+"/"+name, func(t *testing.T) {
+				dump, err := c.PySpyDump(t.Context(), connect.NewRequest(target))
+				if err != nil {
+					t.Fatalf("dump: %v", err)
+				}
+				checkSearched(t, dump.Msg.GetBinaryNotFound())
+				prof, err := c.PySpyProfile(t.Context(), connect.NewRequest(profileReq(time.Second, target)))
+				if err != nil {
+					t.Fatalf("profile: %v", err)
+				}
+				checkSearched(t, prof.Msg.GetBinaryNotFound())
+			})
+		}
+	}
+}
+
+// TestOutcomeToProto: every kind of Result reaches the wire as its own
+// oneof field of both responses.
+func TestOutcomeToProto(t *testing.T) {
+	results := map[string]profiling.Result{
+		"ok":                {Ok: &profiling.Ok{Pid: 7, Binary: "austin", Format: profiling.FormatRaw, Profile: []byte("a;b 1\n"), Samples: 1}},
+		"binary_not_found":  {BinaryNotFound: &profiling.BinaryNotFound{Searched: []string{"PATH"}}},
+		"permission_denied": {PermissionDenied: &profiling.PermissionDenied{Hint: "CAP_SYS_PTRACE"}},
+		"timed_out":         {TimedOut: &profiling.TimedOut{After: time.Second}},
+		"exit_failure":      {ExitFailure: &profiling.ExitFailure{Code: 3, Stderr: "boom"}},
+		"output_missing":    {OutputMissing: &profiling.OutputMissing{}},
+		"output_empty":      {OutputEmpty: &profiling.OutputEmpty{}},
+	}
+	for kind, r := range results {
+		if r.Kind() != kind {
+			t.Fatalf("case %s holds a %s result", kind, r.Kind())
+		}
+		dump, prof := &procagentv1.PySpyDumpResponse{}, &procagentv1.PySpyProfileResponse{}
+		if err := setOutcome(dump, r); err != nil {
+			t.Fatalf("%s: dump: %v", kind, err)
+		}
+		if err := setOutcome(prof, r); err != nil {
+			t.Fatalf("%s: profile: %v", kind, err)
+		}
+		if got := dump.ProtoReflect().WhichOneof(dump.ProtoReflect().Descriptor().Oneofs().ByName("outcome")); got == nil || string(got.Name()) != kind {
+			t.Errorf("dump outcome = %v, want %s", got, kind)
+		}
+		if got := prof.ProtoReflect().WhichOneof(prof.ProtoReflect().Descriptor().Oneofs().ByName("outcome")); got == nil || string(got.Name()) != kind {
+			t.Errorf("profile outcome = %v, want %s", got, kind)
+		}
+	}
+	if err := setOutcome(&procagentv1.PySpyDumpResponse{}, profiling.Result{}); err == nil {
+		t.Error("an empty Result set an outcome")
+	}
+	if got := okToProto(results["ok"].Ok).GetFormat(); got != procagentv1.ProfileFormat_PROFILE_FORMAT_RAW {
+		t.Errorf("ok format = %v, want RAW", got)
+	}
+}
+
+// testLabels are the labels every Go profile of these tests carries.
+var testLabels = map[string]string{"proc_id": "test-proc", "agent_version": "v0.0.0-test"}
+
+// checkLabelled parses a GoProfile result and checks every sample carries
+// testLabels.
+func checkLabelled(t *testing.T, b []byte) *profile.Profile {
+	t.Helper()
+	p, err := profile.Parse(bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("profile.Parse: %v", err)
+	}
+	for i, s := range p.Sample {
+		for k, v := range testLabels {
+			if got := s.Label[k]; !slices.Equal(got, []string{v}) {
+				t.Fatalf("sample %d: label %s = %q, want [%q]", i, k, got, v)
+			}
+		}
+	}
+	return p
+}
+
+func TestProfilingGoProfile(t *testing.T) {
+	clients := serveProfiler(t, profiling.NewProfiler(nil, profiling.WithLabels(testLabels)))
+	for _, p := range protocols {
+		c := clients[p.name]
+		t.Run(p.name+"/heap", func(t *testing.T) {
+			res, err := c.GoProfile(t.Context(), connect.NewRequest(&procagentv1.GoProfileRequest{Name: "heap"}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Msg.GetContentType() != profiling.ContentTypePprof || res.Msg.GetName() != "heap" {
+				t.Errorf("name %q, content type %q; want heap, %q", res.Msg.GetName(), res.Msg.GetContentType(), profiling.ContentTypePprof)
+			}
+			p := checkLabelled(t, res.Msg.GetProfile())
+			if got := p.SampleType[len(p.SampleType)-1].Type; got != "inuse_space" {
+				t.Errorf("heap profile's default sample type is %q, want inuse_space", got)
+			}
+		})
+		t.Run(p.name+"/goroutine text", func(t *testing.T) {
+			res, err := c.GoProfile(t.Context(), connect.NewRequest(&procagentv1.GoProfileRequest{Name: "goroutine", Debug: 1}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Msg.GetContentType() != profiling.ContentTypeText || !bytes.HasPrefix(res.Msg.GetProfile(), []byte("goroutine profile:")) {
+				t.Errorf("content type %q, profile starts %q; want text", res.Msg.GetContentType(), res.Msg.GetProfile()[:20])
+			}
+		})
+		t.Run(p.name+"/bad name", func(t *testing.T) {
+			_, err := c.GoProfile(t.Context(), connect.NewRequest(&procagentv1.GoProfileRequest{Name: "stack"}))
+			checkCode(t, "goprofile", err, connect.CodeInvalidArgument, "stack")
+		})
+		t.Run(p.name+"/cpu too long", func(t *testing.T) {
+			_, err := c.GoProfile(t.Context(), connect.NewRequest(&procagentv1.GoProfileRequest{Name: "cpu", Duration: durationpb.New(6 * time.Minute)}))
+			checkCode(t, "goprofile", err, connect.CodeInvalidArgument, "duration")
+		})
+	}
+}
+
+// TestProfilingGoProfileCPUBusy: of two CPU profiles asked for at once, one
+// records and the other is refused with ResourceExhausted.
+func TestProfilingGoProfileCPUBusy(t *testing.T) {
+	clients := serveProfiler(t, profiling.NewProfiler(nil))
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	errs := make(chan error, 2)
+	for _, name := range []string{"connect", "grpc"} {
+		go func() {
+			_, err := clients[name].GoProfile(ctx, connect.NewRequest(&procagentv1.GoProfileRequest{Name: "cpu", Duration: durationpb.New(profiling.MaxCPUDuration)}))
+			errs <- err
+		}()
+	}
+	err := <-errs
+	checkCode(t, "one of two cpu profiles", err, connect.CodeResourceExhausted, "already recording")
+	cancel()
+	if err := <-errs; connect.CodeOf(err) != connect.CodeCanceled {
+		t.Errorf("cancelled cpu profile: %v, want canceled", err)
+	}
+	// The client gives up before the server's handler stops recording:
+	// wait until the profiler is free, so that the next test finds it so.
+	testenv.Eventually(t, "the cpu profiler to be free", func() bool {
+		_, err := profiling.GoProfile(context.Background(), "cpu", 10*time.Millisecond, 0, nil)
+		return err == nil
+	})
+}
