@@ -11,7 +11,7 @@ import (
 )
 
 // Telemetry is what RPCs are recorded with: providers that are never the
-// global ones. *telemetry.Telemetry implements it.
+// global ones. *telemetry.Pipeline implements it.
 type Telemetry interface {
 	MeterProvider() metric.MeterProvider
 	TracerProvider() trace.TracerProvider

@@ -18,13 +18,13 @@ import (
 
 // collector serves those families on /metrics.
 type collector struct {
-	t        *Telemetry
+	t        *Pipeline
 	omitted  *prometheus.Desc
 	duration *prometheus.Desc
 	depths   *actorLabelCache
 }
 
-func newCollector(t *Telemetry) *collector {
+func newCollector(t *Pipeline) *collector {
 	return &collector{
 		t:        t,
 		omitted:  prometheus.NewDesc(mActorQueueOmitted.Prom, mActorQueueOmitted.Help, nil, nil),

@@ -19,10 +19,10 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// fixture is a Telemetry wired to a real proc and agent the way cmd/agent
+// fixture is a Pipeline wired to a real proc and agent the way cmd/agent
 // wires them. Everything is shut down when the test ends.
 type fixture struct {
-	tel   *Telemetry
+	tel   *Pipeline
 	reg   *prometheus.Registry
 	proc  *runtime.Proc
 	agent *procagent.Agent

@@ -381,7 +381,7 @@ func clampInt64(v uint64) int64 {
 // first republish and after Shutdown. It implements procagent.MemoryReader,
 // so that cmd/agent gives it to procagent.WithMemoryReader and QueryChild
 // reports what the gauges do.
-func (t *Telemetry) ReadMemory() (rss, vm uint64, ok bool) {
+func (t *Pipeline) ReadMemory() (rss, vm uint64, ok bool) {
 	m := t.memory.Load()
 	if m == nil {
 		return 0, 0, false

@@ -25,7 +25,7 @@ import (
 
 // The readers cmd/agent may give procagent.WithMemoryReader.
 var (
-	_ procagent.MemoryReader = (*Telemetry)(nil)
+	_ procagent.MemoryReader = (*Pipeline)(nil)
 	_ procagent.MemoryReader = (*MemoryReporter)(nil)
 )
 
@@ -298,7 +298,7 @@ func TestMemoryReporterReadMemory(t *testing.T) {
 // TestTelemetryReadMemory checks the reader cmd/agent gives procagent: the
 // reporter's sample, absent while there is none and after Shutdown.
 func TestTelemetryReadMemory(t *testing.T) {
-	tel := &Telemetry{}
+	tel := &Pipeline{}
 	if _, _, ok := tel.ReadMemory(); ok {
 		t.Error("ReadMemory without a reporter: ok, want absent")
 	}

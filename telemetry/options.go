@@ -29,7 +29,7 @@ const (
 	minCardinalityLimit = 10_000
 )
 
-// Options configures Telemetry. The zero value works: no OTLP unless the
+// Options configures Pipeline. The zero value works: no OTLP unless the
 // standard OTEL_EXPORTER_OTLP_* variables configure it, a new registry, no
 // logging.
 type Options struct {

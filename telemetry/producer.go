@@ -12,7 +12,7 @@ import (
 // producer pushes the families served outside OTel instruments (see
 // collector.go) over OTLP: the periodic OTLP reader calls it at each
 // export, and no other reader has it.
-type producer struct{ t *Telemetry }
+type producer struct{ t *Pipeline }
 
 // Produce implements sdkmetric.Producer.
 func (p *producer) Produce(context.Context) ([]metricdata.ScopeMetrics, error) {

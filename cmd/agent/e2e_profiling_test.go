@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/google/pprof/profile"
+
+	"github.com/procagent/procagent/internal/testenv"
 )
 
 // profiledWorker is a Python 3.9 worker (austin 1.0.1, the sampler Debian
@@ -49,7 +52,13 @@ func TestE2EProfileWorker(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := startAgentEnv(t, []string{"PYSPY_BIN="}, "--actors", actors)
-	a.actorPid(t, "worker")
+	pid := a.actorPid(t, "worker")
+	// python3 may be a pyenv shim that execs the interpreter: sample the
+	// interpreter, not the shim.
+	testenv.Eventually(t, "the worker to run python", func() bool {
+		exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
+		return err == nil && strings.HasPrefix(filepath.Base(exe), "python")
+	})
 
 	out := filepath.Join(t.TempDir(), "worker.pb.gz")
 	if res, code := a.ctl(t, "profile", "worker", "--duration", "2s", "--out", out); code != 0 {

@@ -39,8 +39,8 @@ func writeActors(t *testing.T) string {
 // actorPid reads an actor's pid through `agent ctl -o json get`.
 func (a *servedAgent) actorPid(t *testing.T, id string) int {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	pid := 0
+	testenv.Eventually(t, "a pid for "+id, func() bool {
 		out, code := a.ctl(t, "-o", "json", "get", id)
 		var res struct {
 			State struct {
@@ -49,18 +49,13 @@ func (a *servedAgent) actorPid(t *testing.T, id string) int {
 				} `json:"actor"`
 			} `json:"state"`
 		}
-		if code == 0 && json.Unmarshal([]byte(out), &res) == nil && res.State.Actor.Pid != "" && res.State.Actor.Pid != "0" {
-			pid, err := strconv.Atoi(res.State.Actor.Pid)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return pid
+		if code != 0 || json.Unmarshal([]byte(out), &res) != nil {
+			return false
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no pid for %s: %s", id, out)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		pid, _ = strconv.Atoi(res.State.Actor.Pid)
+		return pid > 0
+	})
+	return pid
 }
 
 // queueBehindSlow sends messages to the slow actor so its mailbox fills.
@@ -179,7 +174,9 @@ func TestE2ECollectorReceivesAndResumes(t *testing.T) {
 			t.Fatalf("the agent stopped answering during the outage")
 		}
 	}
-	time.Sleep(3 * time.Second)
+	testenv.EventuallyWithin(t, 30*time.Second, "an export to fail while the collector is down", func() bool {
+		return strings.Contains(a.stderr.String(), "telemetry export")
+	})
 	if rss := rssOf(t, a.cmd.Process.Pid); rss > rssBefore+64<<20 {
 		t.Fatalf("agent RSS grew from %d to %d bytes while the collector was down", rssBefore, rss)
 	}

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/procagent/procagent/internal/testenv"
 )
 
 var (
@@ -222,16 +224,10 @@ func TestE2ESignalStopsAll(t *testing.T) {
 // eventuallyCtl waits until `agent ctl list` shows id.
 func eventuallyCtl(t *testing.T, a *servedAgent, id string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if out, code := a.ctl(t, "list"); code == 0 && strings.Contains(out, id) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s never listed", id)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testenv.Eventually(t, id+" listed", func() bool {
+		out, code := a.ctl(t, "list")
+		return code == 0 && strings.Contains(out, id)
+	})
 }
 
 // lockedWriter serializes writes from the child's stderr copier with reads.

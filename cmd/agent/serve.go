@@ -83,7 +83,7 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 // listeners. Telemetry comes first, since the proc and the agent report to
 // it; the agent attaches it as its observer (ARCHITECTURE.md).
 type node struct {
-	tel      *telemetry.Telemetry
+	tel      *telemetry.Pipeline
 	proc     *runtime.Proc
 	agent    *procagent.Agent
 	profiler *profiling.Profiler

@@ -35,7 +35,7 @@ var handlerBoundsNS = func() []int64 {
 // atomics, and read at collection time (an OTel SDK histogram record costs
 // ten times more), then served on /metrics by the collector and pushed
 // over OTLP by the producer, under the one name.
-func (t *Telemetry) HandlerObserver() runtime.HandlerObserver { return handlerObserver{t.handler} }
+func (t *Pipeline) HandlerObserver() runtime.HandlerObserver { return handlerObserver{t.handler} }
 
 type handlerObserver struct{ hs *handlerStats }
 

@@ -11,7 +11,7 @@ import (
 	"github.com/procagent/procagent/runtime"
 )
 
-// ProcSource is what Telemetry reads of the proc at collection time;
+// ProcSource is what Pipeline reads of the proc at collection time;
 // *runtime.Proc implements it. Both reads scan atomics and never block
 // spawn or stop.
 type ProcSource interface {
@@ -28,7 +28,7 @@ type sources struct {
 // processRefs lists the processes whose memory is republished: the agent
 // itself (actor "") and, once attached, every process-backed actor. It
 // runs on the memory reporter's goroutine.
-func (t *Telemetry) processRefs() []ProcessRef {
+func (t *Pipeline) processRefs() []ProcessRef {
 	refs := []ProcessRef{{Pid: os.Getpid()}}
 	if src := t.sources.Load(); src != nil {
 		src.proc.Sample(func(s runtime.ActorSample) {
@@ -42,7 +42,7 @@ func (t *Telemetry) processRefs() []ProcessRef {
 
 // observeProc is the callback of the proc and agent gauges; before Attach
 // it reports nothing.
-func (t *Telemetry) observeProc(_ context.Context, o metric.Observer) error {
+func (t *Pipeline) observeProc(_ context.Context, o metric.Observer) error {
 	src := t.sources.Load()
 	if src == nil {
 		return nil

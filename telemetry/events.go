@@ -9,7 +9,7 @@ import (
 	"github.com/procagent/procagent/runtime"
 )
 
-// Telemetry implements procagent.Observer with the methods below: cmd/agent
+// Pipeline implements procagent.Observer with the methods below: cmd/agent
 // gives it to procagent.New (procagent.WithObserver), which attaches it.
 // They run under the agent's lock: they only add to counters, touch span
 // bookkeeping and signal channels, and never block or call back into the
@@ -20,7 +20,7 @@ import (
 // poisoned flag, and the memory republish of every process-backed actor.
 // Nothing is pushed per message: everything is read when a reader
 // collects. Only the first Attach counts; one after Shutdown does nothing.
-func (t *Telemetry) Attach(proc *runtime.Proc, counts func() (byStatus runtime.StatusCounts, failed int)) {
+func (t *Pipeline) Attach(proc *runtime.Proc, counts func() (byStatus runtime.StatusCounts, failed int)) {
 	if proc == nil || counts == nil {
 		return
 	}
@@ -31,14 +31,14 @@ func (t *Telemetry) Attach(proc *runtime.Proc, counts func() (byStatus runtime.S
 // Created counts a spawn (error=true when it failed), records its spans,
 // and asks for a coalesced memory republish: a new worker process may have
 // started, and its memory shows without waiting for the periodic timer.
-func (t *Telemetry) Created(id, actorType string, rank uint64, pid int, spawnErr error) {
+func (t *Pipeline) Created(id, actorType string, rank uint64, pid int, spawnErr error) {
 	t.inst.spawns.Add(context.Background(), 1, t.inst.errOpt(spawnErr != nil)...)
 	t.spans.spawn(id, actorType, rank, pid, spawnErr)
 	t.triggerMemory()
 }
 
 // StopRequested counts a stop and opens the actor's stop span.
-func (t *Telemetry) StopRequested(id, reason string) {
+func (t *Pipeline) StopRequested(id, reason string) {
 	t.inst.stops.Add(context.Background(), 1)
 	t.spans.stop(id, reason)
 }
@@ -46,7 +46,7 @@ func (t *Telemetry) StopRequested(id, reason string) {
 // Ended counts the supervision event by status and error, ends the actor's
 // spans with it, and asks for a coalesced memory republish (the process
 // set changed).
-func (t *Telemetry) Ended(ev runtime.SupervisionEvent) {
+func (t *Pipeline) Ended(ev runtime.SupervisionEvent) {
 	t.inst.supervision.Add(context.Background(), 1, metric.WithAttributeSet(attribute.NewSet(
 		attribute.String(labelStatus, ev.Status.String()),
 		attribute.String(labelError, boolString(ev.IsError())),
@@ -56,13 +56,13 @@ func (t *Telemetry) Ended(ev runtime.SupervisionEvent) {
 }
 
 // Orphaned marks the actor's span: its keepalive lapsed.
-func (t *Telemetry) Orphaned(id string) { t.spans.orphaned(id) }
+func (t *Pipeline) Orphaned(id string) { t.spans.orphaned(id) }
 
 // StoppingAll records the start of a StopAll as a span of its own.
-func (t *Telemetry) StoppingAll(reason string, stopping int) { t.spans.stopAll(reason, stopping) }
+func (t *Pipeline) StoppingAll(reason string, stopping int) { t.spans.stopAll(reason, stopping) }
 
 // triggerMemory asks for a coalesced memory republish; it never blocks.
-func (t *Telemetry) triggerMemory() {
+func (t *Pipeline) triggerMemory() {
 	if m := t.memory.Load(); m != nil {
 		m.Trigger()
 	}

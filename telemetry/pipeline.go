@@ -20,12 +20,12 @@ import (
 // scopeName is the instrumentation scope of this package's meter and tracer.
 const scopeName = "github.com/procagent/procagent/telemetry"
 
-// Telemetry owns the agent's OTel meter and tracer providers, the
+// Pipeline owns the agent's OTel meter and tracer providers, the
 // Prometheus /metrics handler, the OTLP exporters and the memory
 // republish. Make one with New, give its HandlerObserver to the proc and
-// the Telemetry itself to the agent (it is a procagent.Observer and
+// the Pipeline itself to the agent (it is a procagent.Observer and
 // procagent.Flusher), and Shutdown on exit. It is safe for concurrent use.
-type Telemetry struct {
+type Pipeline struct {
 	opts Options
 	log  *slog.Logger
 
@@ -55,12 +55,12 @@ type Telemetry struct {
 // OTLP/gRPC when configured (spans are not recorded otherwise). Exporters
 // connect lazily: an unreachable collector is not an error here. A failure
 // part way unwinds what was built.
-func New(ctx context.Context, opts Options) (*Telemetry, error) {
+func New(ctx context.Context, opts Options) (*Pipeline, error) {
 	opts, err := opts.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	t := &Telemetry{opts: opts, log: opts.Logger, handler: newHandlerStats()}
+	t := &Pipeline{opts: opts, log: opts.Logger, handler: newHandlerStats()}
 	if err := t.build(ctx); err != nil {
 		// Nothing was handed out, so nothing is flushed: release at once.
 		release, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -75,7 +75,7 @@ func New(ctx context.Context, opts Options) (*Telemetry, error) {
 
 // build makes the providers, the instruments and the handler. Whatever it
 // made before failing is released by Shutdown.
-func (t *Telemetry) build(ctx context.Context) error {
+func (t *Pipeline) build(ctx context.Context) error {
 	res, err := newResource(ctx, t.opts)
 	if err != nil {
 		return err
@@ -122,7 +122,7 @@ func (t *Telemetry) build(ctx context.Context) error {
 // register registers c on the registry, to be unregistered by Shutdown. A
 // collector registered before (client_golang's process and Go collectors,
 // say) is left to its owner.
-func (t *Telemetry) register(c prometheus.Collector) error {
+func (t *Pipeline) register(c prometheus.Collector) error {
 	if err := t.opts.Registry.Register(c); err != nil {
 		if _, ok := errors.AsType[prometheus.AlreadyRegisteredError](err); ok {
 			return nil
@@ -136,36 +136,36 @@ func (t *Telemetry) register(c prometheus.Collector) error {
 // MetricsHandler serves the registry in the Prometheus text format
 // (OpenMetrics is not negotiated). Scrape errors are logged and the
 // families that worked are served.
-func (t *Telemetry) MetricsHandler() http.Handler { return t.metrics }
+func (t *Pipeline) MetricsHandler() http.Handler { return t.metrics }
 
 // Registry returns the Prometheus registry /metrics serves.
-func (t *Telemetry) Registry() *prometheus.Registry { return t.opts.Registry }
+func (t *Pipeline) Registry() *prometheus.Registry { return t.opts.Registry }
 
 // MeterProvider returns the agent's meter provider (never the global one),
 // for instruments recorded elsewhere: the RPC edge's interceptor.
-func (t *Telemetry) MeterProvider() metric.MeterProvider { return t.mp }
+func (t *Pipeline) MeterProvider() metric.MeterProvider { return t.mp }
 
 // TracerProvider returns the agent's tracer provider (never the global
 // one); spans are recorded only when OTLP is configured.
-func (t *Telemetry) TracerProvider() trace.TracerProvider { return t.tr.provider }
+func (t *Pipeline) TracerProvider() trace.TracerProvider { return t.tr.provider }
 
 // Propagator returns the propagator of trace context across RPCs.
-func (t *Telemetry) Propagator() propagation.TextMapPropagator { return propagator() }
+func (t *Pipeline) Propagator() propagation.TextMapPropagator { return propagator() }
 
 // Meter returns the meter of this package's scope, for instruments that
 // live elsewhere in telemetry (the memory reporter).
-func (t *Telemetry) Meter() metric.Meter { return t.meter }
+func (t *Pipeline) Meter() metric.Meter { return t.meter }
 
 // ErrorHandler returns an OTel error handler that logs to the Logger of
 // the options. The SDK reports export failures only to the global handler,
 // so cmd/agent installs this one with otel.SetErrorHandler.
-func (t *Telemetry) ErrorHandler() otel.ErrorHandler {
+func (t *Pipeline) ErrorHandler() otel.ErrorHandler {
 	return otel.ErrorHandlerFunc(func(err error) { t.log.Warn("telemetry export", "err", err) })
 }
 
 // Flush exports what is buffered now (metrics and spans), bounded by ctx.
 // It implements procagent.Flusher. Without OTLP it does nothing.
-func (t *Telemetry) Flush(ctx context.Context) error {
+func (t *Pipeline) Flush(ctx context.Context) error {
 	var errs []error
 	if err := t.tr.flush(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("flush spans: %w", err))
@@ -183,7 +183,7 @@ func (t *Telemetry) Flush(ctx context.Context) error {
 // It is idempotent: later calls return the first call's result. The
 // Observer and HandlerObserver stay safe to call afterwards, and nothing
 // they record is exported.
-func (t *Telemetry) Shutdown(ctx context.Context) error {
+func (t *Pipeline) Shutdown(ctx context.Context) error {
 	t.shutdownOnce.Do(func() {
 		var errs []error
 		if m := t.memory.Load(); m != nil {
