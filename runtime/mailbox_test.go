@@ -31,7 +31,7 @@ func (b *blocker) Handle(c *Context, msg any) error {
 	return nil
 }
 
-// The seed's PD-4/PD-5: a blocked actor with queued work shows a non-zero
+// A blocked actor with queued work shows a non-zero
 // total and max <= total; the high-water mark and last-nonzero time follow.
 func TestQueueDepthUnderPressure(t *testing.T) {
 	p := newTestProc(t)

@@ -16,7 +16,7 @@ import (
 )
 
 // DefaultCoalesce is how long a Trigger waits before its republish, so that
-// a burst of supervision events costs one republish (the seed's 100 ms).
+// a burst of supervision events costs one republish (Monarch's 100 ms).
 const DefaultCoalesce = 100 * time.Millisecond
 
 // ProcessRef names an OS process whose memory is republished. Actor is the
@@ -52,7 +52,7 @@ func WithMemoryLogger(l *slog.Logger) MemoryOption {
 	return func(c *memoryConfig) { c.log = l }
 }
 
-// MemoryReporter is the seed's RepublishIntrospect: it periodically reads
+// MemoryReporter republishes process memory (Monarch's RepublishIntrospect): it periodically reads
 // the RSS and VM of the agent and of every process-backed actor into a
 // cache, which the process.memory.usage and process.memory.virtual gauges
 // (names.go) report at collection time, and ReadMemory returns the agent's

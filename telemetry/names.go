@@ -20,7 +20,7 @@ type metricSpec struct {
 	// Source is who emits the family when it is not this package's
 	// instruments.
 	Source string
-	// Seed is the name the seed (Monarch) used, where it had one.
+	// Seed is the name Monarch's ProcAgent used, where it had one.
 	Seed string
 }
 
@@ -96,7 +96,7 @@ var (
 		Source: "connectrpc.com/otelconnect"}
 	// The memory gauges are named by the OpenTelemetry semantic conventions
 	// for process metrics. The conventions declare these names as
-	// UpDownCounters; the seed, SPEC §8 and the Prometheus exposition treat
+	// UpDownCounters; Monarch, docs/semantics.md and the Prometheus exposition treat
 	// them as gauges, and gauges they are here: a sample is a level, not a
 	// sum of deltas.
 	mMemoryUsage = metricSpec{OTel: "process.memory.usage", Unit: "By", Prom: "process_memory_usage_bytes", Kind: "gauge",

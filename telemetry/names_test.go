@@ -40,7 +40,7 @@ func renderTable() string {
 		}
 		meaning := s.Help
 		if s.Seed != "" {
-			meaning += " Seed name: `" + s.Seed + "`."
+			meaning += " Monarch's name: `" + s.Seed + "`."
 		}
 		if s.Source != "" {
 			meaning += " Emitted by " + s.Source + "."
