@@ -78,8 +78,12 @@ test: deps otelcol ## run the unit tests with the race detector (TESTFLAGS, PKGS
 	PROCAGENT_OTELCOL="$$(bash scripts/otelcol.sh | tail -1)" $(GO) test $(TESTFLAGS) $(PKGS)
 
 .PHONY: e2e
-e2e: deps ## run the end-to-end tests through the real binary
-	$(GO) test $(E2EFLAGS) -run E2E ./cmd/...
+e2e: deps otelcol ## run the end-to-end tests through the real binary (and the dashboards' live test)
+	PROCAGENT_OTELCOL="$$(bash scripts/otelcol.sh | tail -1)" $(GO) test $(E2EFLAGS) -run E2E ./cmd/... ./internal/dashgen/
+
+.PHONY: dashboards
+dashboards: ## regenerate the Grafana dashboards in dashboards/grafana (internal/dashgen)
+	$(GO) run ./dashboards/gen
 
 .PHONY: lint
 lint: ## every static check: gofmt, go vet, golangci-lint, buf lint (all run; fails if any fails)

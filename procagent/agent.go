@@ -28,17 +28,7 @@ func ValidateID(id string) error {
 		return nil
 	}
 	return fmt.Errorf("%w %s: want [a-z][a-z0-9_-]{0,62} or label-<name> of [A-Za-z0-9_.-], at most %d bytes in all",
-		ErrInvalidID, quoteID(id), runtime.MaxNameLen)
-}
-
-// quoteID quotes at most a bounded prefix of a bad id: a megabyte id is not
-// echoed back whole.
-func quoteID(id string) string {
-	const keep = 64
-	if len(id) <= keep {
-		return fmt.Sprintf("%q", id)
-	}
-	return fmt.Sprintf("%q… (%d bytes)", id[:keep], len(id))
+		ErrInvalidID, Quote(id), runtime.MaxNameLen)
 }
 
 // Agent manages the actors of one proc as resources. Its state is guarded

@@ -39,7 +39,9 @@ type Key struct {
 func (k Key) EnvVars() []string { return append([]string{k.EnvVar}, k.AltEnvVars...) }
 
 // Kind returns the type of the key's value: "string", "duration" or "int".
-// A duration is a Go duration string ("90s", "5m") or a bare number of seconds.
+// A duration is a Go duration string ("90s", "5m"), a humantime one as
+// Monarch's settings take ("1min", "1h 30m", "2days"; see parseDuration) or
+// a bare number of seconds.
 func (k Key) Kind() string {
 	switch k.field(new(Config)).(type) {
 	case *time.Duration:
@@ -110,6 +112,12 @@ var keyTable = []Key{
 	{Name: "log_level", EnvVar: "PROCAGENT_LOG_LEVEL", Flag: "log-level", Default: "info",
 		Doc:   "log level: debug, info, warn or error",
 		field: func(c *Config) any { return &c.LogLevel }},
+	{Name: "block_profile_rate", EnvVar: "PROCAGENT_BLOCK_PROFILE_RATE", Flag: "block-profile-rate", Default: "0",
+		Doc:   "Go block profile: sample one blocking event per this many nanoseconds spent blocked, 1 records every one (0 to 1000000000); 0 is off, and GoProfile block then samples only for a duration asked for",
+		field: func(c *Config) any { return &c.BlockProfileRate }},
+	{Name: "mutex_profile_fraction", EnvVar: "PROCAGENT_MUTEX_PROFILE_FRACTION", Flag: "mutex-profile-fraction", Default: "0",
+		Doc:   "Go mutex profile: record 1 in this many mutex contention events (0 to 1000000); 0 is off, and GoProfile mutex then samples only for a duration asked for",
+		field: func(c *Config) any { return &c.MutexProfileFraction }},
 }
 
 // ConfigKeys returns every setting in declaration order, for binding flags and
@@ -149,6 +157,8 @@ type Config struct {
 	AuthTokenFile               string
 	Pprof                       string // auto, on or off; see PprofEnabled
 	LogLevel                    string // debug, info, warn or error; slog.Level's UnmarshalText reads it
+	BlockProfileRate            int    // runtime.SetBlockProfileRate's rate; 0 is off
+	MutexProfileFraction        int    // runtime.SetMutexProfileFraction's fraction; 0 is off
 
 	origins map[string]configOrigin // by key name, as found by LoadConfig; absent means default
 }
@@ -225,27 +235,6 @@ func (k Key) format(c *Config) string {
 	return ""
 }
 
-// parseDuration reads a Go duration string, or a bare number as seconds
-// (the HYPERACTOR_* variables are often given that way).
-func parseDuration(raw string) (time.Duration, error) {
-	s := strings.TrimSpace(raw)
-	if isDecimal(s) {
-		s += "s"
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		return 0, fmt.Errorf("invalid duration %q", raw)
-	}
-	return d, nil
-}
-
-// isDecimal reports whether s is an optionally signed decimal number such as 30, -1 or 0.5.
-func isDecimal(s string) bool {
-	s = strings.TrimLeft(s, "+-")
-	digits := strings.Trim(s, "0123456789.")
-	return s != "" && digits == "" && strings.Count(s, ".") <= 1 && s != "."
-}
-
 // ConfigEntry is one line of a config dump.
 type ConfigEntry struct {
 	Name    string
@@ -255,6 +244,9 @@ type ConfigEntry struct {
 	EnvVar  string // the variable that supplied the value, else the key's primary one
 	Changed bool   // Value differs from Default
 	Doc     string
+	// AltEnvVars are the key's further environment variables, weaker than
+	// its primary one (Key.AltEnvVars); nil for most keys.
+	AltEnvVars []string
 }
 
 // Dump lists every key's value, default and source, sorted by name.
@@ -270,6 +262,7 @@ func (c Config) Dump() []ConfigEntry {
 		out = append(out, ConfigEntry{
 			Name: k.Name, Value: value, Default: dflt, Source: o.source,
 			EnvVar: cmp.Or(o.envVar, k.EnvVar), Changed: value != dflt, Doc: k.Doc,
+			AltEnvVars: slices.Clone(k.AltEnvVars),
 		})
 	}
 	slices.SortFunc(out, func(a, b ConfigEntry) int { return strings.Compare(a.Name, b.Name) })

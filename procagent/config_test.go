@@ -74,6 +74,7 @@ func TestConfigKeyKind(t *testing.T) {
 		"terminated_snapshot_retention": "int", "terminated_resource_retention": "int", "flush_timeout": "duration", "mailbox_size": "int",
 		"pyspy_bin": "string", "otlp_endpoint": "string", "auth_token_file": "string", "actor_series_cap": "int", "profile_allow_pids": "string",
 		"pprof": "string", "log_level": "string",
+		"block_profile_rate": "int", "mutex_profile_fraction": "int",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Kind (-want +got):\n%s", diff)
@@ -245,6 +246,17 @@ func TestConfigAltEnvVars(t *testing.T) {
 			"otlp_endpoint":                  {"http://collector:4317", "env", "OTEL_EXPORTER_OTLP_ENDPOINT"},
 		},
 	}, {
+		name: "humantime, as Monarch writes them",
+		env: map[string]string{
+			"HYPERACTOR_MESH_ORPHAN_TIMEOUT":            "2min",
+			"HYPERACTOR_PROCESS_MEMORY_METRIC_INTERVAL": "1h 30m",
+		},
+		want: map[string]configFrom{
+			"orphan_timeout":                 {"2m0s", "env", "HYPERACTOR_MESH_ORPHAN_TIMEOUT"},
+			"process_memory_metric_interval": {"1h30m0s", "env", "HYPERACTOR_PROCESS_MEMORY_METRIC_INTERVAL"},
+			"otlp_endpoint":                  {"", "default", "PROCAGENT_OTLP_ENDPOINT"},
+		},
+	}, {
 		name: "primary beats alternate",
 		env: map[string]string{
 			"PROCAGENT_ORPHAN_TIMEOUT":                  "10s",
@@ -300,6 +312,48 @@ func TestConfigParseDuration(t *testing.T) {
 		{in: ".5", want: 500 * time.Millisecond},
 		{in: " 30 ", want: 30 * time.Second},
 		{in: "-5", want: -5 * time.Second}, // parsed; Validate rejects it
+		{in: "-1m", want: -time.Minute},    // Go's form; Validate rejects it
+		// Monarch's settings are read by humantime: these are its forms.
+		{in: "1min", want: time.Minute},
+		{in: "2mins", want: 2 * time.Minute},
+		{in: "5minutes", want: 5 * time.Minute},
+		{in: "1h 30m", want: 90 * time.Minute},
+		{in: "1h  30min 15s", want: 90*time.Minute + 15*time.Second},
+		{in: "2hours", want: 2 * time.Hour},
+		{in: "3hr", want: 3 * time.Hour},
+		{in: "1hrs", want: time.Hour},
+		{in: "1hour 1minute 1second", want: time.Hour + time.Minute + time.Second},
+		{in: "90sec", want: 90 * time.Second},
+		{in: "10secs", want: 10 * time.Second},
+		{in: "30seconds", want: 30 * time.Second},
+		{in: "500msec", want: 500 * time.Millisecond},
+		{in: "500millis", want: 500 * time.Millisecond},
+		{in: "5usec", want: 5 * time.Microsecond},
+		{in: "7nsec", want: 7},
+		{in: "9nanos", want: 9},
+		{in: "1day", want: 24 * time.Hour},
+		{in: "2days", want: 48 * time.Hour},
+		{in: "1d 12h", want: 36 * time.Hour},
+		{in: "1week", want: 7 * 24 * time.Hour},
+		{in: "2w", want: 14 * 24 * time.Hour},
+		{in: "1month", want: 2_630_016 * time.Second},
+		{in: "1M", want: 2_630_016 * time.Second},
+		{in: "1year", want: 31_557_600 * time.Second},
+		{in: "1y 2M", want: (31_557_600 + 2*2_630_016) * time.Second},
+		{in: "1.5hours", want: 90 * time.Minute},
+		{in: " 2min ", want: 2 * time.Minute},
+		{in: "1 min", want: time.Minute},
+		{in: "1h+30m", want: 90 * time.Minute},
+		{in: "1h30min", want: 90 * time.Minute},
+		{in: "5µs", want: 5 * time.Microsecond},
+		{in: "min", wantErr: `invalid duration "min"`},
+		{in: "1fortnight", wantErr: `invalid duration "1fortnight"`},
+		{in: "1h 30", wantErr: `invalid duration "1h 30"`},
+		{in: "1h, 30m", wantErr: `invalid duration "1h, 30m"`},
+		{in: "-1min", wantErr: `invalid duration "-1min"`},
+		{in: "300years", wantErr: `invalid duration "300years"`},
+		{in: "99999999999999999999days", wantErr: `invalid duration "99999999999999999999days"`},
+		{in: "200years 200years", wantErr: `invalid duration "200years 200years"`},
 		{in: "6x", wantErr: `invalid duration "6x"`},
 		{in: "", wantErr: `invalid duration ""`},
 		{in: ".", wantErr: `invalid duration "."`},
@@ -549,6 +603,16 @@ func TestConfigValidate(t *testing.T) {
 			wantErr: `pprof: "yes" is not one of auto, on, off`},
 		{name: "log level is lower case", change: func(c *Config) { c.LogLevel = "INFO" },
 			wantErr: `log_level: "INFO" is not one of debug, info, warn, error`},
+		{name: "profiling sampling on", change: func(c *Config) {
+			c.BlockProfileRate, c.MutexProfileFraction = 1, 1
+		}},
+		{name: "profiling sampling limits", change: func(c *Config) {
+			c.BlockProfileRate, c.MutexProfileFraction = 1_000_000_000, 1_000_000
+		}},
+		{name: "negative block_profile_rate", change: func(c *Config) { c.BlockProfileRate = -1 },
+			wantErr: `block_profile_rate: -1 out of range [0, 1000000000]`},
+		{name: "mutex_profile_fraction too big", change: func(c *Config) { c.MutexProfileFraction = 1_000_001 },
+			wantErr: `mutex_profile_fraction: 1000001 out of range [0, 1000000]`},
 		{name: "every failure, in key order", change: func(c *Config) {
 			c.LogLevel, c.FlushTimeout, c.Addr = "trace", -time.Second, "nowhere"
 		}, wantErr: `addr: invalid address "nowhere": missing port in address` + "\n" +
@@ -583,15 +647,19 @@ func TestConfigDump(t *testing.T) {
 		{Name: "actor_series_cap", Value: "1000", Default: "1000", Source: "default", EnvVar: "PROCAGENT_ACTOR_SERIES_CAP"},
 		{Name: "addr", Value: "0.0.0.0:9464", Default: "127.0.0.1:9464", Source: "file", EnvVar: "PROCAGENT_ADDR", Changed: true},
 		{Name: "auth_token_file", Source: "default", EnvVar: "PROCAGENT_AUTH_TOKEN_FILE"},
+		{Name: "block_profile_rate", Value: "0", Default: "0", Source: "default", EnvVar: "PROCAGENT_BLOCK_PROFILE_RATE"},
 		{Name: "flush_timeout", Value: "5s", Default: "5s", Source: "env", EnvVar: "PROCAGENT_FLUSH_TIMEOUT"},
 		{Name: "log_level", Value: "info", Default: "info", Source: "flag", EnvVar: "PROCAGENT_LOG_LEVEL"},
 		{Name: "mailbox_size", Value: "256", Default: "32", Source: "file", EnvVar: "PROCAGENT_MAILBOX_SIZE", Changed: true},
 		{Name: "metrics_addr", Value: ":9465", Source: "file", EnvVar: "PROCAGENT_METRICS_ADDR", Changed: true},
-		{Name: "orphan_timeout", Value: "1m30s", Default: "1m0s", Source: "file", EnvVar: "PROCAGENT_ORPHAN_TIMEOUT", Changed: true},
-		{Name: "otlp_endpoint", Source: "default", EnvVar: "PROCAGENT_OTLP_ENDPOINT"},
+		{Name: "mutex_profile_fraction", Value: "0", Default: "0", Source: "default", EnvVar: "PROCAGENT_MUTEX_PROFILE_FRACTION"},
+		{Name: "orphan_timeout", Value: "1m30s", Default: "1m0s", Source: "file", EnvVar: "PROCAGENT_ORPHAN_TIMEOUT", Changed: true,
+			AltEnvVars: []string{"HYPERACTOR_MESH_ORPHAN_TIMEOUT"}},
+		{Name: "otlp_endpoint", Source: "default", EnvVar: "PROCAGENT_OTLP_ENDPOINT", AltEnvVars: []string{"OTEL_EXPORTER_OTLP_ENDPOINT"}},
 		{Name: "pprof", Value: "on", Default: "auto", Source: "file", EnvVar: "PROCAGENT_PPROF", Changed: true},
 		{Name: "proc_name", Value: "trainer-0", Source: "flag", EnvVar: "PROCAGENT_PROC_NAME", Changed: true},
-		{Name: "process_memory_metric_interval", Value: "10m0s", Default: "5m0s", Source: "env", EnvVar: "HYPERACTOR_PROCESS_MEMORY_METRIC_INTERVAL", Changed: true},
+		{Name: "process_memory_metric_interval", Value: "10m0s", Default: "5m0s", Source: "env", EnvVar: "HYPERACTOR_PROCESS_MEMORY_METRIC_INTERVAL", Changed: true,
+			AltEnvVars: []string{"HYPERACTOR_PROCESS_MEMORY_METRIC_INTERVAL"}},
 		{Name: "profile_allow_pids", Source: "default", EnvVar: "PROCAGENT_PROFILE_ALLOW_PIDS"},
 		{Name: "pyspy_bin", Value: "py-spy", Source: "env", EnvVar: "PYSPY_BIN", Changed: true},
 		{Name: "terminated_resource_retention", Value: "10000", Default: "10000", Source: "default", EnvVar: "PROCAGENT_TERMINATED_RESOURCE_RETENTION"},

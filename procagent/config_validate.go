@@ -29,6 +29,8 @@ func (c Config) Validate() error {
 	}
 	v.oneOf("pprof", c.Pprof, "auto", "on", "off")
 	v.oneOf("log_level", c.LogLevel, "debug", "info", "warn", "error")
+	v.inRange("block_profile_rate", c.BlockProfileRate, 0, 1_000_000_000)
+	v.inRange("mutex_profile_fraction", c.MutexProfileFraction, 0, 1_000_000)
 	return errors.Join(v.errs...)
 }
 

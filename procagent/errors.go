@@ -3,6 +3,8 @@ package procagent
 import (
 	"errors"
 	"fmt"
+	"strconv"
+	"unicode/utf8"
 )
 
 // Expected conditions, checked with errors.Is; service.go maps them to
@@ -29,4 +31,23 @@ var (
 
 func fmtErr(kind error, format string, args ...any) error {
 	return fmt.Errorf("%w: %s", kind, fmt.Sprintf(format, args...))
+}
+
+// maxQuoted is how many bytes of a value Quote shows.
+const maxQuoted = 64
+
+// Quote quotes a value for an error message, as %q does, but never whole
+// when it is long: past 64 bytes it shows the first 64 (cut at a character
+// boundary) with an ellipsis, then the value's length, as in
+// "abc…" (1048576 bytes). Error messages quote request values with it, so
+// that a huge value is not echoed back.
+func Quote(s string) string {
+	if len(s) <= maxQuoted {
+		return strconv.Quote(s)
+	}
+	cut := maxQuoted
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s (%d bytes)", strconv.Quote(s[:cut]+"…"), len(s))
 }

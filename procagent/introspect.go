@@ -63,7 +63,7 @@ func (a *Agent) QueryChild(ref string) (Node, error) {
 	// A resource whose spawn failed has no runtime actor, only an instance.
 	f, st := a.lookup(ref)
 	if f == nil {
-		return Node{}, fmt.Errorf("query %q: %w", ref, ErrNotFound)
+		return Node{}, fmt.Errorf("query %s: %w", Quote(ref), ErrNotFound)
 	}
 	n := &ActorNode{
 		ID: ref, Status: st.Status, Type: f.actorTy, CreatedAt: f.created,

@@ -41,7 +41,7 @@ func (f ResolverFunc) ActorPid(actorID string) (int, error) { return f(actorID) 
 type noActors struct{}
 
 func (noActors) ActorPid(actorID string) (int, error) {
-	return 0, fmt.Errorf("actor %q: %w", actorID, ErrUnknownActor)
+	return 0, fmt.Errorf("actor %.64q: %w", actorID, ErrUnknownActor)
 }
 
 // Target names what a dump or a profile samples: an actor (whose process
@@ -121,14 +121,16 @@ func (p *Profiler) Dump(ctx context.Context, target Target, opts DumpOptions) (R
 }
 
 // Profile records a profile of the target for opts.Duration, or returns
-// the typed outcome of a sampler that could not record it. Bad options are
-// ErrInvalid (ProfileOptions.Validate); the target errors are Dump's.
+// the typed outcome of a sampler that could not record it. The target is
+// checked first, so its errors are Dump's whatever the options (a pid off
+// the allow-list is ErrPermission even with bad options); then bad options
+// are ErrInvalid (ProfileOptions.Validate).
 func (p *Profiler) Profile(ctx context.Context, target Target, opts ProfileOptions) (Result, error) {
-	if err := opts.Validate(); err != nil {
-		return Result{}, err
-	}
 	pid, err := p.target(target)
 	if err != nil {
+		return Result{}, err
+	}
+	if err := opts.Validate(); err != nil {
 		return Result{}, err
 	}
 	return p.sample(func(s Sampler) Result { return Profile(ctx, s, pid, opts) }), nil

@@ -3,6 +3,7 @@ package rpcserver
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -60,7 +61,10 @@ func dumpOptions(m *procagentv1.PySpyDumpRequest) profiling.DumpOptions {
 }
 
 // profileOptions converts a profile request's options; the Profiler
-// validates them.
+// validates them, after the target. Only a duration that is not a valid
+// encoding (a malformed message, as protojson would refuse) is an error
+// here; a format number the schema lacks is passed on as its number, for
+// the Profiler to refuse.
 func profileOptions(m *procagentv1.PySpyProfileRequest) (profiling.ProfileOptions, error) {
 	d, err := durationFromProto("duration", m.GetDuration())
 	if err != nil {
@@ -68,7 +72,7 @@ func profileOptions(m *procagentv1.PySpyProfileRequest) (profiling.ProfileOption
 	}
 	format, ok := formatNames[m.GetFormat()]
 	if !ok {
-		return profiling.ProfileOptions{}, fmt.Errorf("%w: format %v", profiling.ErrInvalid, m.GetFormat())
+		format = strconv.Itoa(int(m.GetFormat()))
 	}
 	return profiling.ProfileOptions{
 		Duration: d, RateHz: int(m.GetRateHz()), Format: format,

@@ -3,9 +3,12 @@ package rpcserver
 import (
 	"context"
 	"errors"
+	"fmt"
+	"time"
 
 	"connectrpc.com/connect"
 
+	"github.com/procagent/procagent/procagent"
 	"github.com/procagent/procagent/profiling"
 	procagentv1 "github.com/procagent/procagent/proto/procagent/v1"
 )
@@ -37,16 +40,18 @@ func (s *Server) PySpyDump(ctx context.Context, req *connect.Request[procagentv1
 
 // PySpyProfile implements the RPC: a profile of the target recorded for
 // the requested duration, or the typed outcome of a sampler that could not
-// record it.
+// record it. The Profiler checks the target before the options, so a target
+// it may not sample is answered as PySpyDump answers it, whatever the
+// options.
 func (s *Server) PySpyProfile(ctx context.Context, req *connect.Request[procagentv1.PySpyProfileRequest]) (*connect.Response[procagentv1.PySpyProfileResponse], error) {
 	if s.profiler == nil {
 		return nil, errNoProfiling
 	}
-	opts, err := profileOptions(req.Msg)
+	target, err := profileTarget(req.Msg)
 	if err != nil {
 		return nil, connectError(err)
 	}
-	target, err := profileTarget(req.Msg)
+	opts, err := profileOptions(req.Msg)
 	if err != nil {
 		return nil, connectError(err)
 	}
@@ -61,7 +66,9 @@ func (s *Server) PySpyProfile(ctx context.Context, req *connect.Request[procagen
 	return connect.NewResponse(out), nil
 }
 
-// GoProfile implements the RPC: a profile of the agent itself.
+// GoProfile implements the RPC: a profile of the agent itself, with a
+// warning when it is a block or mutex snapshot taken while that profile's
+// sampling is off.
 func (s *Server) GoProfile(ctx context.Context, req *connect.Request[procagentv1.GoProfileRequest]) (*connect.Response[procagentv1.GoProfileResponse], error) {
 	if s.profiler == nil {
 		return nil, errNoProfiling
@@ -78,5 +85,28 @@ func (s *Server) GoProfile(ctx context.Context, req *connect.Request[procagentv1
 	}
 	return connect.NewResponse(&procagentv1.GoProfileResponse{
 		Profile: b, Name: m.GetName(), ContentType: profiling.GoProfileContentType(debug),
+		Warnings: goProfileWarnings(m.GetName(), d),
 	}), nil
+}
+
+// samplingSettings names the setting that turns on the sampling of each Go
+// profile that has one.
+var samplingSettings = map[string]string{"block": "block_profile_rate", "mutex": "mutex_profile_fraction"}
+
+// goProfileWarnings says what a Go profile of name taken over d may lack:
+// a block or mutex snapshot taken while its sampling is off holds only
+// what earlier profiles over a duration sampled.
+func goProfileWarnings(name string, d time.Duration) []string {
+	setting, ok := samplingSettings[name]
+	if !ok || d > 0 || !profiling.GoSamplingOff(name) {
+		return nil
+	}
+	how := setting
+	for _, k := range procagent.ConfigKeys() {
+		if k.Name == setting {
+			how = fmt.Sprintf("%s (flag -%s, env %s)", setting, k.Flag, k.EnvVar)
+		}
+	}
+	return []string{fmt.Sprintf("%s profile sampling is off: this snapshot holds only what earlier %s profiles with a duration sampled; "+
+		"set %s above 0 to sample all the time, or ask for a duration to sample for it", name, name, how)}
 }

@@ -305,3 +305,110 @@ func TestProfilingGoProfileCPUBusy(t *testing.T) {
 		return err == nil
 	})
 }
+
+// TestProfilingPermissionWins: a pid off the allow-list is PermissionDenied
+// whichever RPC asks and whatever else is wrong with the request, with the
+// same message.
+func TestProfilingPermissionWins(t *testing.T) {
+	clients := serveProfiler(t, profiling.NewProfiler(fakeResolver(), profiling.WithAllowedPids([]int{allowedPid})))
+	notAllowed := pid(int64(os.Getpid()))
+	edits := []struct {
+		name string
+		edit func(*procagentv1.PySpyProfileRequest)
+	}{
+		{"nothing else", func(*procagentv1.PySpyProfileRequest) {}},
+		{"no duration", func(r *procagentv1.PySpyProfileRequest) { r.Duration = nil }},
+		{"too short", func(r *procagentv1.PySpyProfileRequest) { r.Duration = durationpb.New(500 * time.Millisecond) }},
+		{"too long", func(r *procagentv1.PySpyProfileRequest) { r.Duration = durationpb.New(301 * time.Second) }},
+		{"rate too high", func(r *procagentv1.PySpyProfileRequest) { r.RateHz = 1001 }},
+		{"native and nonblocking", func(r *procagentv1.PySpyProfileRequest) { r.Native, r.Nonblocking = true, true }},
+		{"unknown format", func(r *procagentv1.PySpyProfileRequest) { r.Format = 99 }},
+		{"everything", func(r *procagentv1.PySpyProfileRequest) {
+			r.Duration, r.RateHz, r.Format, r.Native, r.Nonblocking = durationpb.New(time.Hour), 5000, 42, true, true
+		}},
+	}
+	for _, p := range protocols {
+		c := clients[p.name]
+		t.Run(p.name, func(t *testing.T) {
+			_, dumpErr := c.PySpyDump(t.Context(), connect.NewRequest(notAllowed))
+			checkCode(t, "dump", dumpErr, connect.CodePermissionDenied, "allowed pids")
+			dumpOpts := &procagentv1.PySpyDumpRequest{Target: notAllowed.Target, Native: true, NativeAll: true, Nonblocking: true, Locals: true, Subprocesses: true}
+			_, err := c.PySpyDump(t.Context(), connect.NewRequest(dumpOpts))
+			checkCode(t, "dump with options", err, connect.CodePermissionDenied, "allowed pids")
+			for _, e := range edits {
+				req := profileReq(10*time.Second, notAllowed)
+				e.edit(req)
+				_, err := c.PySpyProfile(t.Context(), connect.NewRequest(req))
+				checkCode(t, "profile, "+e.name, err, connect.CodePermissionDenied, "allowed pids")
+				if err.Error() != dumpErr.Error() {
+					t.Errorf("profile, %s: %q; dump said %q", e.name, err, dumpErr)
+				}
+			}
+		})
+	}
+}
+
+// withGoSampling sets the Go block and mutex sampling for one test and
+// turns it off again when the test ends.
+func withGoSampling(t *testing.T, blockRate, mutexFraction int) {
+	t.Helper()
+	profiling.SetGoSampling(blockRate, mutexFraction)
+	t.Cleanup(func() { profiling.SetGoSampling(0, 0) })
+}
+
+// TestProfilingGoProfileSampling: a block or mutex snapshot taken while its
+// sampling is off says which setting turns it on; one over a duration
+// samples and needs no warning.
+func TestProfilingGoProfileSampling(t *testing.T) {
+	clients := serveProfiler(t, profiling.NewProfiler(nil, profiling.WithLabels(testLabels)))
+	goProfile := func(t *testing.T, c procagentv1connect.ProcAgentServiceClient, req *procagentv1.GoProfileRequest) *procagentv1.GoProfileResponse {
+		t.Helper()
+		res, err := c.GoProfile(t.Context(), connect.NewRequest(req))
+		if err != nil {
+			t.Fatalf("GoProfile(%v): %v", req, err)
+		}
+		return res.Msg
+	}
+	for _, p := range protocols {
+		c := clients[p.name]
+		t.Run(p.name+"/off", func(t *testing.T) {
+			withGoSampling(t, 0, 0)
+			for name, setting := range map[string][]string{
+				"block": {"block_profile_rate", "PROCAGENT_BLOCK_PROFILE_RATE"},
+				"mutex": {"mutex_profile_fraction", "PROCAGENT_MUTEX_PROFILE_FRACTION"},
+			} {
+				for _, debug := range []int32{0, 1} {
+					res := goProfile(t, c, &procagentv1.GoProfileRequest{Name: name, Debug: debug})
+					if len(res.GetWarnings()) != 1 {
+						t.Fatalf("%s snapshot (debug %d) warnings = %q, want one", name, debug, res.GetWarnings())
+					}
+					for _, w := range setting {
+						if !strings.Contains(res.GetWarnings()[0], w) {
+							t.Errorf("%s snapshot warning %q does not name %s", name, res.GetWarnings()[0], w)
+						}
+					}
+				}
+				res := goProfile(t, c, &procagentv1.GoProfileRequest{Name: name, Duration: durationpb.New(50 * time.Millisecond)})
+				if len(res.GetWarnings()) != 0 {
+					t.Errorf("%s over a duration: warnings %q, want none", name, res.GetWarnings())
+				}
+				if p := checkLabelled(t, res.GetProfile()); p.DurationNanos < (50 * time.Millisecond).Nanoseconds() {
+					t.Errorf("%s over 50ms: the profile lasts %v", name, time.Duration(p.DurationNanos))
+				}
+			}
+			if res := goProfile(t, c, &procagentv1.GoProfileRequest{Name: "heap"}); len(res.GetWarnings()) != 0 {
+				t.Errorf("heap warnings %q, want none", res.GetWarnings())
+			}
+			_, err := c.GoProfile(t.Context(), connect.NewRequest(&procagentv1.GoProfileRequest{Name: "block", Duration: durationpb.New(time.Second), Debug: 1}))
+			checkCode(t, "block over a duration as text", err, connect.CodeInvalidArgument, "text form")
+		})
+		t.Run(p.name+"/on", func(t *testing.T) {
+			withGoSampling(t, 1, 1)
+			for _, name := range []string{"block", "mutex"} {
+				if res := goProfile(t, c, &procagentv1.GoProfileRequest{Name: name}); len(res.GetWarnings()) != 0 {
+					t.Errorf("%s snapshot with sampling on: warnings %q, want none", name, res.GetWarnings())
+				}
+			}
+		})
+	}
+}

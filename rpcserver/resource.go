@@ -152,7 +152,7 @@ func (s *Server) ConfigDump(context.Context, *connect.Request[procagentv1.Config
 	for _, e := range entries {
 		out.Entries = append(out.Entries, &procagentv1.ConfigEntry{
 			Name: e.Name, Value: e.Value, DefaultValue: e.Default, Source: e.Source,
-			EnvVar: e.EnvVar, Changed: e.Changed, Doc: e.Doc,
+			EnvVar: e.EnvVar, Changed: e.Changed, Doc: e.Doc, AltEnvVars: e.AltEnvVars,
 		})
 	}
 	return connect.NewResponse(out), nil

@@ -54,7 +54,7 @@ const compressMinBytes = 1024
 // health and gRPC reflection on mux. opts apply to every handler (the
 // telemetry interceptor, say).
 func (s *Server) Mount(mux *http.ServeMux, opts ...connect.HandlerOption) {
-	opts = append([]connect.HandlerOption{connect.WithCompressMinBytes(compressMinBytes)}, opts...)
+	opts = append(append([]connect.HandlerOption{connect.WithCompressMinBytes(compressMinBytes)}, jsonCodecOptions()...), opts...)
 	mux.Handle(procagentv1connect.NewProcAgentServiceHandler(s, opts...))
 	checker := grpchealth.NewStaticChecker(procagentv1connect.ProcAgentServiceName)
 	mux.Handle(grpchealth.NewHandler(checker, opts...))

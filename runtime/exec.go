@@ -58,6 +58,7 @@ type Exec struct {
 	stopping bool // a stop signalled the process: its end is not a failure
 	killed   bool // the stop had to SIGKILL it
 	status   syscall.WaitStatus
+	waitErr  error // what Wait returned, e.g. "signal: killed"
 	outcome  string
 }
 
@@ -135,6 +136,9 @@ func (e *Exec) markExited() (byStop bool) {
 // report records how the process ended and, unless a stop ended it,
 // terminates the actor accordingly.
 func (e *Exec) report(c *Context, waitErr error, byStop bool) {
+	e.mu.Lock()
+	e.waitErr = waitErr
+	e.mu.Unlock()
 	st := e.cmd.ProcessState
 	if st == nil {
 		if !byStop {
@@ -165,8 +169,10 @@ func (e *Exec) report(c *Context, waitErr error, byStop bool) {
 
 // Close ends the process if it is still running: SIGTERM to its group, then
 // SIGKILL after the grace period, and waits until it is reaped. A process
-// that already ended on its own keeps its own outcome, even when the stop
-// request came before the waiter noticed.
+// that had to be killed says so in the reason of its supervision event,
+// after the stop's own: "test stop: killed after grace period 5s: signal:
+// killed". A process that already ended on its own keeps its own outcome,
+// even when the stop request came before the waiter noticed.
 func (e *Exec) Close(c *Context) error {
 	if e.waitDone == nil {
 		return nil
@@ -206,12 +212,31 @@ func (e *Exec) Close(c *Context) error {
 	switch {
 	case e.killed && e.status.Signaled() && e.status.Signal() == syscall.SIGKILL:
 		e.outcome = fmt.Sprintf("killed after grace period %s", e.grace)
+		detail := e.outcome
+		if e.waitErr != nil {
+			detail += ": " + e.waitErr.Error()
+		}
+		appendStopReason(c, detail)
 	case e.status.Signaled():
 		e.outcome = fmt.Sprintf("exited after SIGTERM (signal %s)", SignalName(e.status.Signal()))
 	default:
 		e.outcome = fmt.Sprintf("exited after SIGTERM (code %d)", e.status.ExitStatus())
 	}
 	return nil
+}
+
+// appendStopReason adds detail to the reason of the actor's requested stop,
+// which its supervision event carries. The actor's own goroutine calls it,
+// from Close, before the event is built.
+func appendStopReason(c *Context, detail string) {
+	cl := c.cell
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	if cl.stopReason == "" {
+		cl.stopReason = detail
+		return
+	}
+	cl.stopReason += ": " + detail
 }
 
 // Handle answers ExecSignal, ExecOutput and their JSON forms.

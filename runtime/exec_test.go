@@ -203,6 +203,7 @@ time.sleep(60)`
 		grace    time.Duration
 		exitCode *int
 		outcome  string // prefix of StopOutcome
+		reason   string // the event's reason; "" is the stop's own, "test stop"
 		minTime  time.Duration
 	}{
 		{name: "dies of SIGTERM", grace: 5 * time.Second, outcome: "exited after SIGTERM (signal SIGTERM)"},
@@ -225,6 +226,7 @@ time.sleep(60)`
 			setup:   "import signal; signal.signal(signal.SIGTERM, signal.SIG_IGN)",
 			grace:   300 * time.Millisecond,
 			outcome: "killed after grace period 300ms",
+			reason:  "test stop: killed after grace period 300ms: signal: killed",
 			minTime: 300 * time.Millisecond,
 		},
 	}
@@ -249,7 +251,11 @@ time.sleep(60)`
 			took := time.Since(start)
 
 			got := outcome{Status: ev.Status, ExitCode: ev.ExitCode, Signal: ev.Signal, Reason: ev.Reason}
-			want := outcome{Status: StatusStopped, ExitCode: tt.exitCode, Reason: "test stop"}
+			reason := tt.reason
+			if reason == "" {
+				reason = "test stop"
+			}
+			want := outcome{Status: StatusStopped, ExitCode: tt.exitCode, Reason: reason}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("event (-want +got):\n%s", diff)
 			}

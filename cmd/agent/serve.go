@@ -122,6 +122,8 @@ func newNode(ctx context.Context, cfg procagent.Config, name string, log *slog.L
 	if n.profiler, err = newProfiler(n.agent, cfg, name); err != nil {
 		return nil, errors.Join(err, n.shutdown())
 	}
+	// Block and mutex sampling is per process: GoProfile and /debug/pprof see it.
+	profiling.SetGoSampling(cfg.BlockProfileRate, cfg.MutexProfileFraction)
 	if err := n.agent.Start(ctx); err != nil {
 		return nil, errors.Join(err, n.shutdown())
 	}

@@ -2,6 +2,7 @@ package ctl
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -53,11 +54,11 @@ func wantConfig() (*procagentv1.ConfigDumpResponse, []map[string]string) {
 	for _, e := range procagent.DefaultConfig().Dump() {
 		res.Entries = append(res.Entries, &procagentv1.ConfigEntry{
 			Name: e.Name, Value: e.Value, DefaultValue: e.Default, Source: e.Source,
-			EnvVar: e.EnvVar, Changed: e.Changed, Doc: e.Doc,
+			EnvVar: e.EnvVar, Changed: e.Changed, Doc: e.Doc, AltEnvVars: e.AltEnvVars,
 		})
 		rows = append(rows, map[string]string{
 			"NAME": e.Name, "VALUE": cell(e.Value), "DEFAULT": cell(e.Default),
-			"SOURCE": e.Source, "ENV": e.EnvVar, "CHANGED": yesNo(e.Changed),
+			"SOURCE": e.Source, "ENV": e.EnvVar, "ALT_ENV": cell(strings.Join(e.AltEnvVars, ",")), "CHANGED": yesNo(e.Changed),
 		})
 	}
 	return res, rows

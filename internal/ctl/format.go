@@ -166,9 +166,10 @@ func (p *printer) config(m *procagentv1.ConfigDumpResponse) error {
 	if p.json {
 		return p.message(m)
 	}
-	rows := [][]string{{"NAME", "VALUE", "DEFAULT", "SOURCE", "ENV", "CHANGED"}}
+	rows := [][]string{{"NAME", "VALUE", "DEFAULT", "SOURCE", "ENV", "ALT_ENV", "CHANGED"}}
 	for _, e := range m.GetEntries() {
-		rows = append(rows, []string{e.GetName(), e.GetValue(), e.GetDefaultValue(), e.GetSource(), e.GetEnvVar(), yesNo(e.GetChanged())})
+		rows = append(rows, []string{e.GetName(), e.GetValue(), e.GetDefaultValue(), e.GetSource(), e.GetEnvVar(),
+			strings.Join(e.GetAltEnvVars(), ","), yesNo(e.GetChanged())})
 	}
 	return p.table(rows...)
 }

@@ -233,7 +233,7 @@ func profileCmd(fs *flag.FlagSet) action {
 func goProfileCmd(fs *flag.FlagSet) action {
 	var out outFlag
 	out.bind(fs)
-	duration := fs.Duration("duration", 0, "how long a cpu profile records, up to 5m (0: the agent's default, 30s; the default --timeout is this plus 30s); snapshots take none")
+	duration := fs.Duration("duration", 0, "how long a cpu profile records (0: the agent's default, 30s), or a block or mutex profile samples before its delta is returned; up to 5m; the default --timeout is this plus 30s")
 	debug := fs.Int("debug", 0, "0 for pprof, 1 or 2 for the runtime's text form (not for cpu)")
 	return func(ctx context.Context, c *call, args []string) error {
 		name := args[0]
@@ -249,8 +249,7 @@ func goProfileCmd(fs *flag.FlagSet) action {
 		req := &procagentv1.GoProfileRequest{Name: name, Debug: int32(*debug)}
 		wait := timeoutDefault
 		stop := func() {}
-		if name == goProfileCPU {
-			d := *duration
+		if d := *duration; d > 0 || name == goProfileCPU {
 			if d == 0 {
 				d = goProfileCPUDefault
 			}
@@ -268,6 +267,9 @@ func goProfileCmd(fs *flag.FlagSet) action {
 			return err
 		}
 		m := res.Msg
+		for _, w := range m.GetWarnings() {
+			fmt.Fprintf(c.stderr, "warning: %s\n", w)
+		}
 		p, err := out.write(c, m.GetProfile())
 		if err != nil {
 			return err

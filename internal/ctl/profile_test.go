@@ -103,6 +103,22 @@ func TestGoProfile(t *testing.T) {
 			}
 			checkProfile(t, out)
 		})
+		t.Run(protocol+"/block snapshot warns", func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "block.pb.gz")
+			r := s.run(t.Context(), protocol, "goprofile", "block", "--out", out)
+			if r.code != exitOK || !strings.Contains(r.stderr, "warning: ") || !strings.Contains(r.stderr, "block_profile_rate") {
+				t.Fatalf("exit %d, stderr %q: want a warning naming block_profile_rate", r.code, r.stderr)
+			}
+			checkProfile(t, out)
+		})
+		t.Run(protocol+"/block delta", func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "block.pb.gz")
+			r := s.run(t.Context(), protocol, "goprofile", "block", "--duration", "1s", "--out", out)
+			if r.code != exitOK || !strings.Contains(r.stderr, "recording… 0s/1s") || strings.Contains(r.stderr, "warning: ") {
+				t.Fatalf("exit %d, stderr %q: want progress and no warning", r.code, r.stderr)
+			}
+			checkProfile(t, out)
+		})
 		t.Run(protocol+"/goroutine text", func(t *testing.T) {
 			out := s.mustRun(t, protocol, "goprofile", "goroutine", "--debug", "1")
 			if !strings.HasPrefix(out, "goroutine profile: total") {

@@ -1323,7 +1323,9 @@ type WaitRankStatusRequest struct {
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	// rank is where the actor's status is placed in the overlay.
 	Rank uint64 `protobuf:"varint,2,opt,name=rank,proto3" json:"rank,omitempty"`
-	// min_status is the status the actor must reach, in Status order.
+	// min_status is the status the actor must reach, in Status order. In
+	// JSON a name the agent does not know is InvalidArgument, never read as
+	// STATUS_UNSPECIFIED.
 	MinStatus     Status `protobuf:"varint,3,opt,name=min_status,json=minStatus,proto3,enum=procagent.v1.Status" json:"min_status,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2288,12 +2290,17 @@ type ConfigEntry struct {
 	DefaultValue string `protobuf:"bytes,3,opt,name=default_value,json=default,proto3" json:"default_value,omitempty"`
 	// source is where value came from: "flag", "env", "file" or "default".
 	Source string `protobuf:"bytes,4,opt,name=source,proto3" json:"source,omitempty"`
-	// env_var is the environment variable that sets the key.
+	// env_var is the environment variable that supplied value, else the
+	// key's own one.
 	EnvVar string `protobuf:"bytes,5,opt,name=env_var,json=envVar,proto3" json:"env_var,omitempty"`
 	// changed is true when value differs from default_value.
 	Changed bool `protobuf:"varint,6,opt,name=changed,proto3" json:"changed,omitempty"`
 	// doc describes the setting.
-	Doc           string `protobuf:"bytes,7,opt,name=doc,proto3" json:"doc,omitempty"`
+	Doc string `protobuf:"bytes,7,opt,name=doc,proto3" json:"doc,omitempty"`
+	// alt_env_vars are the further environment variables that set the key,
+	// weaker than its own, for example Monarch's
+	// HYPERACTOR_MESH_ORPHAN_TIMEOUT for orphan_timeout; empty for most keys.
+	AltEnvVars    []string `protobuf:"bytes,8,rep,name=alt_env_vars,json=altEnvVars,proto3" json:"alt_env_vars,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2375,6 +2382,13 @@ func (x *ConfigEntry) GetDoc() string {
 		return x.Doc
 	}
 	return ""
+}
+
+func (x *ConfigEntry) GetAltEnvVars() []string {
+	if x != nil {
+		return x.AltEnvVars
+	}
+	return nil
 }
 
 // ConfigDumpResponse carries every configuration setting.
@@ -3684,10 +3698,13 @@ type GoProfileRequest struct {
 	// threadcreate or cpu.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// duration is how long a cpu profile records, up to 5 minutes; 0 means
-	// 30s. Other profiles are snapshots and must leave it unset.
+	// 30s. For block and mutex it is optional, up to 5 minutes: set, the
+	// profile is the delta over that window, sampled even when the agent's
+	// setting is off; unset, it is a snapshot. Other profiles are snapshots
+	// and must leave it unset.
 	Duration *durationpb.Duration `protobuf:"bytes,2,opt,name=duration,proto3" json:"duration,omitempty"`
 	// debug 0 returns a gzipped pprof profile; debug > 0 returns the runtime's
-	// text form at that verbosity (not for cpu).
+	// text form at that verbosity (not for cpu, nor with a duration).
 	Debug         int32 `protobuf:"varint,3,opt,name=debug,proto3" json:"debug,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -3753,7 +3770,10 @@ type GoProfileResponse struct {
 	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
 	// content_type is "application/vnd.google.protobuf+gzip" for a pprof
 	// profile, "text/plain; charset=utf-8" for the text form.
-	ContentType   string `protobuf:"bytes,3,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	ContentType string `protobuf:"bytes,3,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	// warnings says why the profile may hold less than asked for, for
+	// example a block snapshot taken while block_profile_rate is 0.
+	Warnings      []string `protobuf:"bytes,4,rep,name=warnings,proto3" json:"warnings,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3807,6 +3827,13 @@ func (x *GoProfileResponse) GetContentType() string {
 		return x.ContentType
 	}
 	return ""
+}
+
+func (x *GoProfileResponse) GetWarnings() []string {
+	if x != nil {
+		return x.Warnings
+	}
+	return nil
 }
 
 var File_procagent_v1_procagent_proto protoreflect.FileDescriptor
@@ -3966,7 +3993,7 @@ const file_procagent_v1_procagent_proto_rawDesc = "" +
 	"\tfailed_at\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\bfailedAtB\f\n" +
 	"\n" +
 	"_exit_code\"\x13\n" +
-	"\x11ConfigDumpRequest\"\xb4\x01\n" +
+	"\x11ConfigDumpRequest\"\xd6\x01\n" +
 	"\vConfigEntry\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value\x12\x1e\n" +
@@ -3974,7 +4001,9 @@ const file_procagent_v1_procagent_proto_rawDesc = "" +
 	"\x06source\x18\x04 \x01(\tR\x06source\x12\x17\n" +
 	"\aenv_var\x18\x05 \x01(\tR\x06envVar\x12\x18\n" +
 	"\achanged\x18\x06 \x01(\bR\achanged\x12\x10\n" +
-	"\x03doc\x18\a \x01(\tR\x03doc\"I\n" +
+	"\x03doc\x18\a \x01(\tR\x03doc\x12 \n" +
+	"\falt_env_vars\x18\b \x03(\tR\n" +
+	"altEnvVars\"I\n" +
 	"\x12ConfigDumpResponse\x123\n" +
 	"\aentries\x18\x01 \x03(\v2\x19.procagent.v1.ConfigEntryR\aentries\"\xe2\x01\n" +
 	"\x10PySpyDumpRequest\x12\x1b\n" +
@@ -4061,11 +4090,12 @@ const file_procagent_v1_procagent_proto_rawDesc = "" +
 	"\x10GoProfileRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x125\n" +
 	"\bduration\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\bduration\x12\x14\n" +
-	"\x05debug\x18\x03 \x01(\x05R\x05debug\"d\n" +
+	"\x05debug\x18\x03 \x01(\x05R\x05debug\"\x80\x01\n" +
 	"\x11GoProfileResponse\x12\x18\n" +
 	"\aprofile\x18\x01 \x01(\fR\aprofile\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12!\n" +
-	"\fcontent_type\x18\x03 \x01(\tR\vcontentType*\xc7\x01\n" +
+	"\fcontent_type\x18\x03 \x01(\tR\vcontentType\x12\x1a\n" +
+	"\bwarnings\x18\x04 \x03(\tR\bwarnings*\xc7\x01\n" +
 	"\x06Status\x12\x16\n" +
 	"\x12STATUS_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10STATUS_NOT_EXIST\x10\x01\x12\x17\n" +

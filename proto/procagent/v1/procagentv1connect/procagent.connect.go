@@ -110,8 +110,11 @@ type ProcAgentServiceClient interface {
 	// an unknown id yields an empty overlay.
 	GetRankStatus(context.Context, *connect.Request[v1.GetRankStatusRequest]) (*connect.Response[v1.GetRankStatusResponse], error)
 	// WaitRankStatus replies once the actor's status is at least min_status
-	// (at once if it already is), honouring the caller's deadline. An unknown
-	// id yields an empty overlay at once.
+	// (at once if it already is), honouring the caller's deadline
+	// (DeadlineExceeded). A terminal actor that can never reach min_status
+	// replies at once with its terminal status. An unknown id yields an empty
+	// overlay at once. A min_status name the agent does not know is
+	// InvalidArgument.
 	WaitRankStatus(context.Context, *connect.Request[v1.WaitRankStatusRequest]) (*connect.Response[v1.WaitRankStatusResponse], error)
 	// List returns every tracked actor with its status.
 	List(context.Context, *connect.Request[v1.ListRequest]) (*connect.Response[v1.ListResponse], error)
@@ -126,19 +129,35 @@ type ProcAgentServiceClient interface {
 	ConfigDump(context.Context, *connect.Request[v1.ConfigDumpRequest]) (*connect.Response[v1.ConfigDumpResponse], error)
 	// PySpyDump dumps the Python stacks of an actor's process (and, with
 	// subprocesses, of each process in its tree) or of a pid on the agent's
-	// allow-list; any other pid fails with PermissionDenied, an unknown actor
-	// with NotFound, an actor that is not a process with FailedPrecondition.
-	// A sampler that cannot run or fails is a typed outcome of the response,
-	// not an RPC error.
+	// allow-list.
+	//
+	// RPC errors are reserved for a request the agent refuses before any
+	// sampler runs, checked target first, then options: a pid that is neither
+	// an actor's process nor on the allow-list is PermissionDenied (whatever
+	// else the request holds); an unknown actor is NotFound; an actor without
+	// a live process is FailedPrecondition; a missing or malformed target or
+	// a bad option is InvalidArgument; a server without profiling is
+	// Unimplemented. Everything that happens once a sampler is to run is a
+	// typed outcome of the response, never an RPC error: binary_not_found
+	// (no py-spy or austin), permission_denied (the sampler could not attach:
+	// ptrace), timed_out, exit_failure, output_missing, output_empty, or ok.
 	PySpyDump(context.Context, *connect.Request[v1.PySpyDumpRequest]) (*connect.Response[v1.PySpyDumpResponse], error)
 	// PySpyProfile records the Python stacks of a target, chosen as for
-	// PySpyDump, for a duration and returns the profile, pprof by default. A
-	// sampler that cannot run or fails is a typed outcome of the response.
+	// PySpyDump, for a duration and returns the profile, pprof by default.
+	// Its RPC errors and typed outcomes are PySpyDump's; the target is checked
+	// before the options, so a pid off the allow-list is PermissionDenied
+	// even with a bad duration or format.
 	PySpyProfile(context.Context, *connect.Request[v1.PySpyProfileRequest]) (*connect.Response[v1.PySpyProfileResponse], error)
 	// GoProfile returns a Go runtime profile of the agent itself: goroutine,
-	// heap, allocs, block, mutex, threadcreate, or cpu recorded for a
-	// duration. Only one cpu profile runs at a time: a second one fails with
-	// ResourceExhausted.
+	// heap, allocs, threadcreate or a block or mutex snapshot at once; cpu, or
+	// the block or mutex delta, recorded for a duration. A block or mutex
+	// profile asked for with a duration samples for that duration even when
+	// the agent's block_profile_rate or mutex_profile_fraction is 0 (off); a
+	// snapshot asked for while the setting is off comes with a warning naming
+	// it. RPC errors: a bad name, duration or debug level is InvalidArgument;
+	// a cpu profile while another records is ResourceExhausted; a recording
+	// the caller cancels or outlives its deadline is Canceled or
+	// DeadlineExceeded; a server without profiling is Unimplemented.
 	GoProfile(context.Context, *connect.Request[v1.GoProfileRequest]) (*connect.Response[v1.GoProfileResponse], error)
 }
 
@@ -375,8 +394,11 @@ type ProcAgentServiceHandler interface {
 	// an unknown id yields an empty overlay.
 	GetRankStatus(context.Context, *connect.Request[v1.GetRankStatusRequest]) (*connect.Response[v1.GetRankStatusResponse], error)
 	// WaitRankStatus replies once the actor's status is at least min_status
-	// (at once if it already is), honouring the caller's deadline. An unknown
-	// id yields an empty overlay at once.
+	// (at once if it already is), honouring the caller's deadline
+	// (DeadlineExceeded). A terminal actor that can never reach min_status
+	// replies at once with its terminal status. An unknown id yields an empty
+	// overlay at once. A min_status name the agent does not know is
+	// InvalidArgument.
 	WaitRankStatus(context.Context, *connect.Request[v1.WaitRankStatusRequest]) (*connect.Response[v1.WaitRankStatusResponse], error)
 	// List returns every tracked actor with its status.
 	List(context.Context, *connect.Request[v1.ListRequest]) (*connect.Response[v1.ListResponse], error)
@@ -391,19 +413,35 @@ type ProcAgentServiceHandler interface {
 	ConfigDump(context.Context, *connect.Request[v1.ConfigDumpRequest]) (*connect.Response[v1.ConfigDumpResponse], error)
 	// PySpyDump dumps the Python stacks of an actor's process (and, with
 	// subprocesses, of each process in its tree) or of a pid on the agent's
-	// allow-list; any other pid fails with PermissionDenied, an unknown actor
-	// with NotFound, an actor that is not a process with FailedPrecondition.
-	// A sampler that cannot run or fails is a typed outcome of the response,
-	// not an RPC error.
+	// allow-list.
+	//
+	// RPC errors are reserved for a request the agent refuses before any
+	// sampler runs, checked target first, then options: a pid that is neither
+	// an actor's process nor on the allow-list is PermissionDenied (whatever
+	// else the request holds); an unknown actor is NotFound; an actor without
+	// a live process is FailedPrecondition; a missing or malformed target or
+	// a bad option is InvalidArgument; a server without profiling is
+	// Unimplemented. Everything that happens once a sampler is to run is a
+	// typed outcome of the response, never an RPC error: binary_not_found
+	// (no py-spy or austin), permission_denied (the sampler could not attach:
+	// ptrace), timed_out, exit_failure, output_missing, output_empty, or ok.
 	PySpyDump(context.Context, *connect.Request[v1.PySpyDumpRequest]) (*connect.Response[v1.PySpyDumpResponse], error)
 	// PySpyProfile records the Python stacks of a target, chosen as for
-	// PySpyDump, for a duration and returns the profile, pprof by default. A
-	// sampler that cannot run or fails is a typed outcome of the response.
+	// PySpyDump, for a duration and returns the profile, pprof by default.
+	// Its RPC errors and typed outcomes are PySpyDump's; the target is checked
+	// before the options, so a pid off the allow-list is PermissionDenied
+	// even with a bad duration or format.
 	PySpyProfile(context.Context, *connect.Request[v1.PySpyProfileRequest]) (*connect.Response[v1.PySpyProfileResponse], error)
 	// GoProfile returns a Go runtime profile of the agent itself: goroutine,
-	// heap, allocs, block, mutex, threadcreate, or cpu recorded for a
-	// duration. Only one cpu profile runs at a time: a second one fails with
-	// ResourceExhausted.
+	// heap, allocs, threadcreate or a block or mutex snapshot at once; cpu, or
+	// the block or mutex delta, recorded for a duration. A block or mutex
+	// profile asked for with a duration samples for that duration even when
+	// the agent's block_profile_rate or mutex_profile_fraction is 0 (off); a
+	// snapshot asked for while the setting is off comes with a warning naming
+	// it. RPC errors: a bad name, duration or debug level is InvalidArgument;
+	// a cpu profile while another records is ResourceExhausted; a recording
+	// the caller cancels or outlives its deadline is Canceled or
+	// DeadlineExceeded; a server without profiling is Unimplemented.
 	GoProfile(context.Context, *connect.Request[v1.GoProfileRequest]) (*connect.Response[v1.GoProfileResponse], error)
 }
 
