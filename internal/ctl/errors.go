@@ -30,5 +30,8 @@ func reportError(stderr io.Writer, err error) int {
 	}
 	msg = strings.TrimPrefix(msg, code.String()+": ")
 	fmt.Fprintf(stderr, "error: %s: %s\n", code, msg)
+	if code == connect.CodeDeadlineExceeded {
+		fmt.Fprintln(stderr, "hint: the request's deadline passed; --timeout D sets another (0 for none)")
+	}
 	return exitError
 }

@@ -41,6 +41,7 @@ func TestErrors(t *testing.T) {
 		{"bad output", []string{"-o", "yaml", "list"}, exitUsage, `-o "yaml"`},
 		{"bad protocol after command", []string{"list", "--protocol", "carrier-pigeon"}, exitUsage, `--protocol "carrier-pigeon"`},
 		{"wait deadline", []string{"--timeout", "100ms", "wait", "w1", "--min", "stopped"}, exitError, "error: deadline_exceeded: "},
+		{"wait deadline names the flag", []string{"--timeout", "100ms", "wait", "w1", "--min", "stopped"}, exitError, "--timeout D sets another"},
 	}
 	for _, protocol := range protocols {
 		s := newServer(t)
