@@ -145,6 +145,10 @@ bench: ## run benchmarks (BENCHPKGS) into bin/bench.txt, then print the ratios; 
 	  || echo "bench: go test failed (exit $$?); ratios below are from what did run"
 	@bash scripts/bench-ratios.sh bin/bench.txt || true
 
+.PHONY: bench-peers
+bench-peers: ## procagent beside hollywood, protoactor-go, node-exporter and process-exporter; writes BENCHMARKS.md (~10 min)
+	@bash scripts/bench-peers.sh
+
 ##@ Housekeeping
 
 .PHONY: tidy

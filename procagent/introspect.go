@@ -36,6 +36,7 @@ type ActorNode struct {
 	QueueDepth        int64
 	CreatedAt         time.Time
 	LastHandler       string
+	LastHandlerAt     time.Time
 	System            bool
 	Terminated        bool
 	Pid               int
@@ -105,7 +106,7 @@ func (a *Agent) procNode() *ProcNode {
 func actorNode(info runtime.ActorInfo) *ActorNode {
 	n := &ActorNode{
 		ID: info.Name, Status: info.Status, Type: info.Type, MessagesProcessed: info.MessagesProcessed,
-		QueueDepth: info.QueueDepth, CreatedAt: info.CreatedAt, LastHandler: info.LastHandler,
+		QueueDepth: info.QueueDepth, CreatedAt: info.CreatedAt, LastHandler: info.LastHandler, LastHandlerAt: info.LastHandlerAt,
 		System: info.System, Terminated: info.Terminated, Pid: info.Pid,
 	}
 	if ev := info.Event; ev != nil && ev.IsError() {

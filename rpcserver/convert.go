@@ -144,6 +144,7 @@ func actorNodeToProto(n *procagent.ActorNode) *procagentv1.ActorNode {
 		QueueDepth:        uint64(max(n.QueueDepth, 0)),
 		CreatedAt:         timeToProto(n.CreatedAt),
 		LastHandler:       n.LastHandler,
+		LastHandlerAt:     timeToProto(n.LastHandlerAt),
 		System:            n.System,
 		Terminated:        n.Terminated,
 		Pid:               int64(n.Pid),

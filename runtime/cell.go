@@ -12,23 +12,35 @@ import (
 )
 
 // cell is the runtime's record of one actor incarnation.
+//
+// The fields are grouped by who touches them on the message path, so that
+// senders and the actor's loop do not share a written cache line: senders
+// read the first group; the actor's loop writes the last one; the cold
+// fields between them (set at spawn) keep the two groups more than a
+// cache line apart whatever the cell's alignment.
 type cell struct {
-	proc      *Proc
+	// Read by every send; written only at spawn, stop and death.
+	proc    *Proc
+	mailbox chan envelope
+	dead    atomic.Bool   // the loop has ended: senders must not count
+	halt    atomic.Bool   // the loop must end: stop requested or terminated
+	done    chan struct{} // closed once the actor is terminal
+
+	// Cold: set at spawn.
 	ref       Ref
 	name      string
 	typeName  string
 	system    bool
 	actor     Actor
-	mailbox   chan envelope
 	createdAt time.Time
-	halt      atomic.Bool   // the loop must end: stop requested or terminated
-	dead      atomic.Bool   // the loop has ended: senders must not count
-	wakes     atomic.Int32  // wake messages in the mailbox (not counted as depth)
-	processed atomic.Int64  // messages handled, published by the loop
-	done      chan struct{} // closed once the actor is terminal
 	cancel    context.CancelFunc
-	ctx       Context
+
+	// Written by the actor's loop.
+	processed atomic.Int64           // messages handled, published by the loop
+	ctx       Context                // the loop's reply state lives here
 	last      atomic.Pointer[string] // name of the last handler run
+	lastAt    atomic.Int64           // when it started, unix ns; set only with a HandlerObserver
+	wakes     atomic.Int32           // wake messages in the mailbox (not counted as depth)
 
 	mu         sync.Mutex
 	status     Status
@@ -90,7 +102,8 @@ func (c *cell) loop() (err error) {
 		}
 	}()
 	var lastType reflect.Type
-	var n int64 // messages taken from the mailbox, published to c.processed
+	var n int64       // messages taken from the mailbox, published to c.processed
+	var enqSeen int64 // this loop's past value of the proc's enqueued count
 	defer func() { c.processed.Store(n) }()
 	for !c.halt.Load() {
 		env := <-c.mailbox
@@ -98,7 +111,7 @@ func (c *cell) loop() (err error) {
 			c.wakes.Add(-1)
 			continue
 		}
-		c.proc.queue.dequeue()
+		c.proc.queue.dequeue(&enqSeen)
 		// Published every 64 messages and whenever the mailbox is empty:
 		// exact for an idle or wedged actor, at most 63 behind for a busy one.
 		if n++; n&63 == 0 || len(c.mailbox) == 0 {
@@ -112,6 +125,7 @@ func (c *cell) loop() (err error) {
 		ctx.reply, ctx.sent = env.reply, false
 		if obs := c.proc.handlerObs; obs != nil {
 			start := time.Now()
+			c.lastAt.Store(start.UnixNano()) // the clock is read for the observer anyway
 			err = c.actor.Handle(ctx, env.msg)
 			obs.Handled(c.typeName, time.Since(start), err != nil)
 		} else {

@@ -17,6 +17,10 @@ type ActorInfo struct {
 	CreatedAt  time.Time
 	// LastHandler names the message type last handled ("" before any).
 	LastHandler string
+	// LastHandlerAt is when the last handler started; zero before any, and
+	// always zero in a proc without a HandlerObserver (the message path
+	// reads no clock of its own: the observer's timing supplies it).
+	LastHandlerAt time.Time
 	// Pid is the supervised OS process, or 0.
 	Pid int
 	// StopReason is the reason given to a requested stop.
@@ -45,6 +49,9 @@ func (c *cell) infoLocked() ActorInfo {
 	}
 	if l := c.last.Load(); l != nil {
 		info.LastHandler = *l
+	}
+	if at := c.lastAt.Load(); at != 0 {
+		info.LastHandlerAt = time.Unix(0, at)
 	}
 	info.MessagesProcessed = uint64(max(c.processed.Load(), 0))
 	if !c.dead.Load() {

@@ -180,6 +180,7 @@ func TestSampleAndHandlerObserver(t *testing.T) {
 	obs := &handlerTimes{}
 	p := newTestProc(t, WithHandlerObserver(obs))
 	ctx := context.Background()
+	began := time.Now()
 	s, err := p.SpawnType("s", "sleep", []byte(`{"ms": 5}`))
 	if err != nil {
 		t.Fatal(err)
@@ -192,14 +193,32 @@ func TestSampleAndHandlerObserver(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// The sleep actor replies inside its handler, so Ask returns before the
+	// loop counts the message and the observer records the call: wait for
+	// both to show.
 	got := map[string]ActorSample{}
-	p.Sample(func(a ActorSample) { got[a.Name] = a })
-	if len(got) != 2 || got["s"].Type != "sleep" || got["s"].Processed != 2 || got["s"].Status != StatusRunning || !got["sys"].System {
+	testenv.Eventually(t, "two processed messages", func() bool {
+		p.Sample(func(a ActorSample) { got[a.Name] = a })
+		return got["s"].Processed == 2
+	})
+	if len(got) != 2 || got["s"].Type != "sleep" || got["s"].Status != StatusRunning || !got["sys"].System {
 		t.Fatalf("samples = %+v", got)
 	}
+	testenv.Eventually(t, "two handler observations", func() bool {
+		obs.mu.Lock()
+		defer obs.mu.Unlock()
+		return obs.calls == 2
+	})
 	obs.mu.Lock()
 	defer obs.mu.Unlock()
 	if obs.calls != 2 || obs.failed != 0 {
 		t.Fatalf("handler observations: %d calls of >= 5ms, %d failed", obs.calls, obs.failed)
+	}
+	info, _ := p.Actor("s")
+	if at := info.LastHandlerAt; at.Before(began.Add(-time.Second)) || at.After(time.Now()) {
+		t.Errorf("last handler at %v, want a time since the test began (%v)", at, began)
+	}
+	if sys, _ := p.Actor("sys"); !sys.LastHandlerAt.IsZero() {
+		t.Errorf("an actor that handled nothing has a last handler time %v", sys.LastHandlerAt)
 	}
 }

@@ -41,7 +41,13 @@ var wake any = &wakeMsg{}
 // Both counters only grow (a rollback counts as a dequeue). The high-water
 // mark and the zero check need the other side's counter; each side keeps a
 // stale copy of it that bounds the answer, and reads the real one only when
-// the copy cannot decide.
+// the copy cannot decide. Senders share one copy (deqSeen); each actor's
+// loop keeps its own in a local variable, so taking a message costs one
+// atomic add and no store beyond it.
+//
+// Every atomic write is a full fence on amd64, so the message path counts
+// them: a send makes one (the add to enqueued) and a receive one (the add to
+// dequeued), plus one more each time a stale copy is refreshed.
 type queue struct {
 	enqueued    atomic.Int64
 	_           [56]byte
@@ -49,13 +55,15 @@ type queue struct {
 	_           [56]byte
 	deqSeen     atomic.Int64 // a past value of dequeued, for senders
 	_           [56]byte
-	enqSeen     atomic.Int64 // a past value of enqueued, for actors
-	_           [56]byte
 	highWater   atomic.Int64
 	_           [56]byte
 	lastNonzero atomic.Int64 // unix nanos of the last drop to zero
 	_           [56]byte
 }
+
+// clockBase anchors the drop-to-zero times: time.Since on it reads only the
+// monotonic clock, one vDSO call where time.Now makes two.
+var clockBase = time.Now()
 
 // total returns the number of messages waiting in all mailboxes.
 func (q *queue) total() int64 {
@@ -83,17 +91,25 @@ func (q *queue) enqueue() {
 
 // dequeue counts one message leaving the mailboxes (taken, rolled back, or
 // dropped with an ended actor) and notes when the total drops to zero.
-func (q *queue) dequeue() {
+// enqSeen is the caller's past value of enqueued (0 if it has none); it is
+// updated when the real one had to be read.
+func (q *queue) dequeue(enqSeen *int64) {
 	d := q.dequeued.Add(1)
 	// enqSeen <= enqueued, so d < enqSeen means the total is not zero.
-	if d < q.enqSeen.Load() {
+	if d < *enqSeen {
 		return
 	}
 	e := q.enqueued.Load()
-	q.enqSeen.Store(e)
+	*enqSeen = e
 	if e == d {
-		q.lastNonzero.Store(time.Now().UnixNano())
+		q.lastNonzero.Store(clockBase.UnixNano() + int64(time.Since(clockBase)))
 	}
+}
+
+// uncount1 is dequeue for callers off the actor's loop, which keep no copy.
+func (q *queue) uncount1() {
+	var none int64
+	q.dequeue(&none)
 }
 
 // Send posts msg to the actor's mailbox, waiting while it is full until ctx
@@ -160,7 +176,7 @@ func (c *cell) post(ctx context.Context, env envelope, block bool) error {
 	default:
 	}
 	if !block {
-		q.dequeue()
+		q.uncount1()
 		return ErrMailboxFull
 	}
 	select {
@@ -168,7 +184,7 @@ func (c *cell) post(ctx context.Context, env envelope, block bool) error {
 		c.afterSend()
 		return nil
 	case <-done:
-		q.dequeue()
+		q.uncount1()
 		return ctx.Err()
 	}
 }
@@ -202,7 +218,7 @@ func (c *cell) uncount(env envelope) {
 		c.wakes.Add(-1)
 		return
 	}
-	c.proc.queue.dequeue()
+	c.proc.queue.uncount1()
 }
 
 // settle closes the accounting of an ended actor: later senders see it
