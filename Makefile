@@ -81,6 +81,20 @@ test: deps otelcol ## run the unit tests with the race detector (TESTFLAGS, PKGS
 e2e: deps otelcol ## run the end-to-end tests through the real binary (and the dashboards' live test)
 	PROCAGENT_OTELCOL="$$(bash scripts/otelcol.sh | tail -1)" $(GO) test $(E2EFLAGS) -run E2E ./cmd/... ./internal/dashgen/
 
+# Fuzz targets `make fuzz` runs, each as PACKAGE:TARGET, for FUZZTIME each.
+FUZZ_TARGETS ?= ./procagent:FuzzValidateID ./procagent:FuzzOverlayMerge ./procagent:FuzzActorParams \
+  ./procagent:FuzzConfigFile ./procagent:FuzzParseDuration ./profiling:FuzzParsePySpyDump \
+  ./profiling:FuzzParsePySpyRaw ./profiling:FuzzParseAustin ./profiling:FuzzParseAustinWhere \
+  ./internal/osproc:FuzzParseStatm ./internal/osproc:FuzzParseChildren ./internal/ctl:FuzzArgs
+FUZZTIME ?= 5s
+
+.PHONY: fuzz
+fuzz: ## run each fuzz target (FUZZ_TARGETS) for FUZZTIME; seeds under each package's testdata/fuzz
+	@for t in $(FUZZ_TARGETS); do \
+	  echo "+ $(GO) test -run '^$$' -fuzz '^$${t#*:}$$' -fuzztime $(FUZZTIME) $${t%%:*}"; \
+	  $(GO) test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) "$${t%%:*}"; \
+	done
+
 .PHONY: dashboards
 dashboards: ## regenerate the Grafana dashboards in dashboards/grafana (internal/dashgen)
 	$(GO) run ./dashboards/gen
@@ -144,6 +158,10 @@ bench: ## run benchmarks (BENCHPKGS) into bin/bench.txt, then print the ratios; 
 	@$(GO) test $(BENCHFLAGS) $(BENCHPKGS) 2>&1 | tee bin/bench.txt \
 	  || echo "bench: go test failed (exit $$?); ratios below are from what did run"
 	@bash scripts/bench-ratios.sh bin/bench.txt || true
+
+.PHONY: soak
+soak: build ## ~60 s of mixed load on a real agent; fails on growth of RSS, heap, goroutines, threads or fds, or a worker left (SOAKTIME)
+	$(GO) run ./cmd/soak -agent bin/agent -duration $(if $(filter undefined,$(origin SOAKTIME)),60s,$(SOAKTIME))
 
 .PHONY: bench-peers
 bench-peers: ## procagent beside hollywood, protoactor-go, node-exporter and process-exporter; writes BENCHMARKS.md (~10 min)

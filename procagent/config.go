@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -87,12 +88,24 @@ var keyTable = []Key{
 	{Name: "flush_timeout", EnvVar: "PROCAGENT_FLUSH_TIMEOUT", Flag: "flush-timeout", Default: "5s",
 		Doc:   "how long StopAll and shutdown wait for telemetry to flush",
 		field: func(c *Config) any { return &c.FlushTimeout }},
+	{Name: "max_grace_period", EnvVar: "PROCAGENT_MAX_GRACE_PERIOD", Flag: "max-grace-period", Default: "30s",
+		Doc:   "cap on every exec worker's grace period: a stop, StopAll or SIGTERM kills its process group after at most this long (above 0, at most 10m)",
+		field: func(c *Config) any { return &c.MaxGracePeriod }},
+	{Name: "max_exec_workers", EnvVar: "PROCAGENT_MAX_EXEC_WORKERS", Flag: "max-exec-workers", Default: "0",
+		Doc:   "live exec workers past which a spawn is refused as FAILED without poisoning the proc; 0 derives it from RLIMIT_NOFILE and RLIMIT_NPROC",
+		field: func(c *Config) any { return &c.MaxExecWorkers }},
+	{Name: "exec_allow", EnvVar: "PROCAGENT_EXEC_ALLOW", Flag: "exec-allow",
+		Doc:   "comma-separated absolute program paths or globs (path.Match) the exec type may run, matched against argv[0] as resolved and with symlinks followed; anything else is a FAILED spawn. Defence in depth behind authentication, not a gate of its own; empty allows any program",
+		field: func(c *Config) any { return &c.ExecAllow }},
 	{Name: "mailbox_size", EnvVar: "PROCAGENT_MAILBOX_SIZE", Flag: "mailbox-size", Default: strconv.Itoa(runtime.DefaultMailboxSize),
 		Doc:   "capacity of each actor's mailbox (1 to 1048576)",
 		field: func(c *Config) any { return &c.MailboxSize }},
 	{Name: "pyspy_bin", EnvVar: "PYSPY_BIN", Flag: "pyspy-bin",
 		Doc:   "py-spy binary; empty searches PATH for py-spy, then austin",
 		field: func(c *Config) any { return &c.PySpyBin }},
+	{Name: "austin_bin", EnvVar: "PROCAGENT_AUSTIN_BIN", Flag: "austin-bin",
+		Doc:   "austin binary tried before .tools/bin/austin and austin on PATH (py-spy is preferred when found)",
+		field: func(c *Config) any { return &c.AustinBin }},
 	{Name: "profile_allow_pids", EnvVar: "PROCAGENT_PROFILE_ALLOW_PIDS", Flag: "profile-allow-pids",
 		Doc:   "comma-separated pids besides the agent's own actors that py-spy may profile; empty allows none",
 		field: func(c *Config) any { return &c.ProfileAllowPids }},
@@ -104,8 +117,53 @@ var keyTable = []Key{
 		Doc:   "most per-actor queue-depth series exported, the deepest queues first (1 to 1000000)",
 		field: func(c *Config) any { return &c.ActorSeriesCap }},
 	{Name: "auth_token_file", EnvVar: "PROCAGENT_AUTH_TOKEN_FILE", Flag: "auth-token-file",
-		Doc:   "file holding the bearer token RPC callers must present; empty disables auth",
+		Doc:   "file holding the bearer token callers present; created (mode 0600) at first start when missing; empty means token under $XDG_RUNTIME_DIR/procagent, else the user's state dir",
 		field: func(c *Config) any { return &c.AuthTokenFile }},
+	{Name: "auth", EnvVar: "PROCAGENT_AUTH", Flag: "auth", Default: "token",
+		Doc:   "authentication: token (callers present the bearer token) or none (anyone who reaches the listener drives the agent; loopback only, logged as a warning)",
+		field: func(c *Config) any { return &c.Auth }},
+	{Name: "auth_open_reads", EnvVar: "PROCAGENT_AUTH_OPEN_READS", Flag: "auth-open-reads", Default: "auto",
+		Doc:   "serve the read-only RPCs, health, reflection and /metrics without a token: on, off, or auto (on when the listener is a loopback address)",
+		field: func(c *Config) any { return &c.AuthOpenReads }},
+	{Name: "max_request_bytes", EnvVar: "PROCAGENT_MAX_REQUEST_BYTES", Flag: "max-request-bytes", Default: "4194304",
+		Doc:   "largest request message accepted, compressed and after decompression, in bytes (1024 to 1073741824); larger is ResourceExhausted",
+		field: func(c *Config) any { return &c.MaxRequestBytes }},
+	{Name: "max_send_bytes", EnvVar: "PROCAGENT_MAX_SEND_BYTES", Flag: "max-send-bytes", Default: "1048576",
+		Doc:   "largest Send payload, as JSON, in bytes (1 to 1073741824); larger is InvalidArgument",
+		field: func(c *Config) any { return &c.MaxSendBytes }},
+	{Name: "max_params_bytes", EnvVar: "PROCAGENT_MAX_PARAMS_BYTES", Flag: "max-params-bytes", Default: "65536",
+		Doc:   "largest actor params, as JSON, in bytes (1 to 1073741824); larger is InvalidArgument",
+		field: func(c *Config) any { return &c.MaxParamsBytes }},
+	{Name: "max_reason_bytes", EnvVar: "PROCAGENT_MAX_REASON_BYTES", Flag: "max-reason-bytes", Default: "1024",
+		Doc:   "longest stop reason in bytes (1 to 1048576); longer is InvalidArgument",
+		field: func(c *Config) any { return &c.MaxReasonBytes }},
+	{Name: "max_live_actors", EnvVar: "PROCAGENT_MAX_LIVE_ACTORS", Flag: "max-live-actors", Default: "10000",
+		Doc:   "most live (not terminated) actors; a create beyond is ResourceExhausted (1 to 10000000)",
+		field: func(c *Config) any { return &c.MaxLiveActors }},
+	{Name: "max_streams", EnvVar: "PROCAGENT_MAX_STREAMS", Flag: "max-streams", Default: "1024",
+		Doc:   "most concurrent StreamState subscribers; one more is ResourceExhausted (1 to 1000000)",
+		field: func(c *Config) any { return &c.MaxStreams }},
+	{Name: "max_waiters", EnvVar: "PROCAGENT_MAX_WAITERS", Flag: "max-waiters", Default: "1024",
+		Doc:   "most concurrent WaitRankStatus waiters; one more is ResourceExhausted (1 to 1000000)",
+		field: func(c *Config) any { return &c.MaxWaiters }},
+	{Name: "max_profiles", EnvVar: "PROCAGENT_MAX_PROFILES", Flag: "max-profiles", Default: "4",
+		Doc:   "most concurrent profiles and dumps (py-spy, GoProfile, /debug/pprof); one more is ResourceExhausted (1 to 1000)",
+		field: func(c *Config) any { return &c.MaxProfiles }},
+	{Name: "max_profile_duration", EnvVar: "PROCAGENT_MAX_PROFILE_DURATION", Flag: "max-profile-duration", Default: "5m",
+		Doc:   "longest profile a caller may ask for, over RPC and /debug/pprof; longer is InvalidArgument",
+		field: func(c *Config) any { return &c.MaxProfileDuration }},
+	{Name: "http_read_header_timeout", EnvVar: "PROCAGENT_HTTP_READ_HEADER_TIMEOUT", Flag: "http-read-header-timeout", Default: "10s",
+		Doc:   "time a client has to send a request's headers (0 is none)",
+		field: func(c *Config) any { return &c.HTTPReadHeaderTimeout }},
+	{Name: "http_read_timeout", EnvVar: "PROCAGENT_HTTP_READ_TIMEOUT", Flag: "http-read-timeout", Default: "30s",
+		Doc:   "time a client has to send a request's body (0 is none)",
+		field: func(c *Config) any { return &c.HTTPReadTimeout }},
+	{Name: "http_write_timeout", EnvVar: "PROCAGENT_HTTP_WRITE_TIMEOUT", Flag: "http-write-timeout", Default: "60s",
+		Doc:   "time to answer a short request; streams, waits, sends, StopAll and profiles are bounded by the caller's deadline instead (0 is none)",
+		field: func(c *Config) any { return &c.HTTPWriteTimeout }},
+	{Name: "http_idle_timeout", EnvVar: "PROCAGENT_HTTP_IDLE_TIMEOUT", Flag: "http-idle-timeout", Default: "2m",
+		Doc:   "how long an idle keep-alive connection is kept (0 is none)",
+		field: func(c *Config) any { return &c.HTTPIdleTimeout }},
 	{Name: "pprof", EnvVar: "PROCAGENT_PPROF", Flag: "pprof", Default: "auto",
 		Doc:   "serve /debug/pprof: on, off, or auto (on when addr is a loopback address)",
 		field: func(c *Config) any { return &c.Pprof }},
@@ -149,12 +207,31 @@ type Config struct {
 	TerminatedSnapshotRetention int
 	TerminatedResourceRetention int
 	FlushTimeout                time.Duration
+	MaxGracePeriod              time.Duration
+	MaxExecWorkers              int
+	ExecAllow                   string // comma-separated; see ExecAllowList
 	MailboxSize                 int
 	PySpyBin                    string
+	AustinBin                   string
 	ProfileAllowPids            string // comma-separated; see AllowedPids
 	OTLPEndpoint                string
 	ActorSeriesCap              int
 	AuthTokenFile               string
+	Auth                        string // token or none
+	AuthOpenReads               string // auto, on or off; see OpenReads
+	MaxRequestBytes             int
+	MaxSendBytes                int
+	MaxParamsBytes              int
+	MaxReasonBytes              int
+	MaxLiveActors               int
+	MaxStreams                  int
+	MaxWaiters                  int
+	MaxProfiles                 int
+	MaxProfileDuration          time.Duration
+	HTTPReadHeaderTimeout       time.Duration
+	HTTPReadTimeout             time.Duration
+	HTTPWriteTimeout            time.Duration
+	HTTPIdleTimeout             time.Duration
 	Pprof                       string // auto, on or off; see PprofEnabled
 	LogLevel                    string // debug, info, warn or error; slog.Level's UnmarshalText reads it
 	BlockProfileRate            int    // runtime.SetBlockProfileRate's rate; 0 is off
@@ -267,6 +344,25 @@ func (c Config) Dump() []ConfigEntry {
 	}
 	slices.SortFunc(out, func(a, b ConfigEntry) int { return strings.Compare(a.Name, b.Name) })
 	return out
+}
+
+// ExecAllowList parses exec_allow: absolute paths or path.Match globs
+// separated by commas; empty allows any program.
+func (c Config) ExecAllowList() ([]string, error) {
+	var out []string
+	for _, f := range strings.Split(c.ExecAllow, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		if !strings.HasPrefix(f, "/") {
+			return nil, fmt.Errorf("%q is not an absolute path or glob", f)
+		}
+		if _, err := path.Match(f, ""); err != nil {
+			return nil, fmt.Errorf("%q: %w", f, err)
+		}
+		out = append(out, f)
+	}
+	return out, nil
 }
 
 // AllowedPids parses profile_allow_pids: positive pids separated by commas.

@@ -27,6 +27,10 @@ var (
 	ErrMailboxFull = errors.New("mailbox full")
 	// ErrHandlerFailed is a message whose handler failed (the actor fails).
 	ErrHandlerFailed = errors.New("handler failed")
+	// ErrLimit is a request refused because a configured limit is reached
+	// (max_live_actors, max_streams, max_waiters, max_profiles, ...); it
+	// may succeed later.
+	ErrLimit = errors.New("limit reached")
 )
 
 func fmtErr(kind error, format string, args ...any) error {

@@ -1,7 +1,9 @@
 // Package profiling owns procagent's profiles: Go pprof dumps of
 // the agent itself (GoProfile), and stack dumps (Dump) and recorded
-// profiles (Profile) of Python workers, taken with py-spy or, as a
-// fallback, austin (FindSampler), converted to pprof, a flame graph SVG,
+// profiles (Profile) of Python workers, taken with py-spy or austin
+// (FindSamplers finds them once, with their versions; each request reads
+// the target's Python version through internal/osproc and runs the first
+// sampler that can read it, else answers Unsupported), converted to pprof, a flame graph SVG,
 // speedscope's format or collapsed text. Every outcome of a sampler is a
 // typed Result, never a bare string.
 //

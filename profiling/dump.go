@@ -72,6 +72,9 @@ func Dump(ctx context.Context, s Sampler, pid int, opts DumpOptions) Result {
 	if res.TimedOut != nil {
 		res.TimedOut.After = time.Since(start).Round(time.Millisecond)
 	}
+	if res.Ok != nil {
+		filterDumpThreads(res.Ok, s.Kind, opts)
+	}
 	return res
 }
 
@@ -151,7 +154,7 @@ func dumpOnePySpy(ctx context.Context, s Sampler, pid int, opts *DumpOptions) ([
 			if out.stdoutTruncated {
 				err = fmt.Errorf("%w (output cut at %d bytes)", err, maxStdout)
 			}
-			return nil, &Result{OutputEmpty: &OutputEmpty{}}, append(warnings, fmt.Sprintf("pid %d: %v", pid, err))
+			return nil, &Result{OutputEmpty: &OutputEmpty{StderrTail: stderrTail(out.stderr)}}, append(warnings, fmt.Sprintf("pid %d: %v", pid, err))
 		}
 		if try > 1 {
 			warnings = append(warnings, fmt.Sprintf("pid %d: nonblocking dump succeeded on try %d of %d", pid, try, tries))
@@ -203,6 +206,7 @@ func dumpAustin(ctx context.Context, s Sampler, pid int, opts DumpOptions) Resul
 	pidArg := strconv.Itoa(pid)
 	var st *stacks
 	var idleKnown bool
+	var stderr []byte
 	if hasWhere(ctx, s.Path) {
 		args := []string{"-w", pidArg}
 		if opts.Subprocesses {
@@ -215,7 +219,7 @@ func dumpAustin(ctx context.Context, s Sampler, pid int, opts DumpOptions) Resul
 		if len(bytes.TrimSpace(out.stdout)) == 0 {
 			return Result{OutputMissing: &OutputMissing{}}
 		}
-		st, idleKnown = parseAustinWhere(out.stdout), true
+		st, idleKnown, stderr = parseAustinWhere(out.stdout), true, out.stderr
 	} else {
 		args := []string{"-i", austinDumpInterval}
 		if opts.Subprocesses {
@@ -234,12 +238,12 @@ func dumpAustin(ctx context.Context, s Sampler, pid int, opts DumpOptions) Resul
 		if counter.n == 0 {
 			return Result{OutputMissing: &OutputMissing{}}
 		}
-		st = parser.stacks()
+		st, stderr = parser.stacks(), out.stderr
 		warnings = append(warnings, fmt.Sprintf("this austin has no -w: each thread's stack is its last sample over %v", austinWindow))
 	}
 	procs := austinProcesses(st, pid, idleKnown)
 	if !hasFrames(procs) {
-		return Result{OutputEmpty: &OutputEmpty{}}
+		return Result{OutputEmpty: &OutputEmpty{StderrTail: stderrTail(stderr)}}
 	}
 	return Result{Ok: &Ok{Pid: pid, Binary: s.Kind, Path: s.Path, Processes: procs, Warnings: warnings}}
 }

@@ -17,6 +17,7 @@ type Result struct {
 	ExitFailure      *ExitFailure
 	OutputMissing    *OutputMissing
 	OutputEmpty      *OutputEmpty
+	Unsupported      *Unsupported
 }
 
 // Ok is a successful dump or profile.
@@ -79,16 +80,36 @@ type TimedOut struct{ After time.Duration }
 type ExitFailure struct {
 	Code   int
 	Stderr string
+	// Sampler and Version name the sampler that ran; PythonVersion is the
+	// target's ("3.11"), when known.
+	Sampler, Version, PythonVersion string
 }
 
 // OutputMissing says the sampler exited 0 without writing its output.
 type OutputMissing struct{}
 
 // OutputEmpty says the sampler's output held no stacks.
-type OutputEmpty struct{}
+type OutputEmpty struct {
+	// Sampler and Version name the sampler that ran; PythonVersion is the
+	// target's ("3.11"), when known.
+	Sampler, Version, PythonVersion string
+	// StderrTail is the last lines of the sampler's stderr.
+	StderrTail string
+}
+
+// Unsupported says no sampler found can read the target's Python version.
+type Unsupported struct {
+	// PythonVersion is the target's, e.g. "3.11".
+	PythonVersion string
+	// Samplers lists the samplers found (Sampler.Describe).
+	Samplers []string
+	// Hint says which sampler and version would read the target.
+	Hint string
+}
 
 // Kind names the set field: "ok", "binary_not_found", "permission_denied",
-// "timed_out", "exit_failure", "output_missing" or "output_empty".
+// "timed_out", "exit_failure", "output_missing", "output_empty" or
+// "unsupported".
 func (r Result) Kind() string {
 	switch {
 	case r.Ok != nil:
@@ -105,6 +126,8 @@ func (r Result) Kind() string {
 		return "output_missing"
 	case r.OutputEmpty != nil:
 		return "output_empty"
+	case r.Unsupported != nil:
+		return "unsupported"
 	}
 	return "none"
 }
@@ -126,6 +149,8 @@ func (r Result) String() string {
 		return "sampler wrote no output"
 	case r.OutputEmpty != nil:
 		return "sampler output held no stacks"
+	case r.Unsupported != nil:
+		return fmt.Sprintf("no sampler reads Python %s (found %v): %s", r.Unsupported.PythonVersion, r.Unsupported.Samplers, r.Unsupported.Hint)
 	}
 	return "no outcome"
 }
@@ -133,6 +158,12 @@ func (r Result) String() string {
 // DumpOptions are the options of a py-spy dump.
 type DumpOptions struct {
 	Native, NativeAll, Nonblocking, Locals, Subprocesses bool
+	// GIL keeps only the thread holding the GIL (py-spy says which;
+	// austin cannot, a warning says so).
+	GIL bool
+	// Threads keeps only these threads (by thread id or native id); none
+	// means every thread.
+	Threads []uint64
 }
 
 // ProfileOptions are the options of a recorded profile.
@@ -144,4 +175,8 @@ type ProfileOptions struct {
 	// Format is pprof (default), flamegraph, speedscope or raw.
 	Format                                       string
 	Native, Idle, GIL, Subprocesses, Nonblocking bool
+	// Threads keeps only the samples of these threads (by the id the
+	// sampler reports: py-spy's thread id, austin's native id); none means
+	// every thread.
+	Threads []uint64
 }

@@ -118,8 +118,17 @@ func Profile(ctx context.Context, s Sampler, pid int, opts ProfileOptions) Resul
 		}
 		return *rec.fail
 	}
+	if len(opts.Threads) > 0 && !rec.st.empty() {
+		var w []string
+		rec.st, w = filterProfileThreads(rec.st, opts.Threads)
+		rec.raw = nil // re-rendered from the kept samples
+		rec.warnings = append(rec.warnings, w...)
+		if rec.st.empty() {
+			return Result{OutputEmpty: &OutputEmpty{StderrTail: stderrTail([]byte(w[0]))}}
+		}
+	}
 	if rec.st.empty() {
-		return Result{OutputEmpty: &OutputEmpty{}}
+		return Result{OutputEmpty: &OutputEmpty{StderrTail: stderrTail(rec.stderr)}}
 	}
 	timeType := "cpu"
 	if opts.Idle {
@@ -158,6 +167,7 @@ type recording struct {
 	raw      []byte // py-spy's raw file, returned as is for FormatRaw
 	warnings []string
 	fail     *Result
+	stderr   []byte // the sampler's, for an empty recording
 }
 
 // skippedWarning notes lines the parser could not use.
@@ -205,7 +215,7 @@ func recordPySpy(ctx context.Context, s Sampler, pid int, opts ProfileOptions) r
 		data = data[:maxStdout]
 		rec.warnings = append(rec.warnings, fmt.Sprintf("py-spy's output cut at %d bytes", maxStdout))
 	}
-	rec.st, rec.raw = parsePySpyRaw(data), data
+	rec.st, rec.raw, rec.stderr = parsePySpyRaw(data), data, out.stderr
 	return rec
 }
 
@@ -260,7 +270,7 @@ func recordAustin(ctx context.Context, s Sampler, pid int, opts ProfileOptions) 
 		rec.fail = &Result{OutputMissing: &OutputMissing{}}
 		return rec
 	}
-	rec.st = parser.stacks()
+	rec.st, rec.stderr = parser.stacks(), out.stderr
 	cmds := map[int]string{}
 	for _, smp := range rec.st.Samples {
 		if smp.Pid > 0 && smp.Command == "" {

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"time"
+
+	"github.com/procagent/procagent/internal/osproc"
 )
 
 // Expected conditions of a profiling request, checked with errors.Is; the
@@ -57,12 +60,13 @@ type Target struct {
 // concurrently, off any lock of the agent.
 type Profiler struct {
 	resolver Resolver
-	pyspyBin string
+	where    SamplerConfig
 	allowed  map[int]bool
 	labels   map[string]string
-	// sampler is resolved once, by NewProfiler; missing says why none was.
-	sampler Sampler
-	missing *BinaryNotFound
+	// samplers are resolved once, by NewProfiler, in order of preference;
+	// missing says why none was.
+	samplers []Sampler
+	missing  *BinaryNotFound
 }
 
 // Option configures a Profiler.
@@ -72,7 +76,19 @@ type Option func(*Profiler)
 // then austin, on PATH (the PYSPY_BIN setting); "" means look up only.
 // NewProfiler resolves it once (FindSampler).
 func WithPySpyBin(path string) Option {
-	return func(p *Profiler) { p.pyspyBin = path }
+	return func(p *Profiler) { p.where.PySpyBin = path }
+}
+
+// WithAustinBin sets an austin binary to try before the tools directory's
+// and the one on PATH (the austin_bin setting); "" means none.
+func WithAustinBin(path string) Option {
+	return func(p *Profiler) { p.where.AustinBin = path }
+}
+
+// WithToolsDir sets a directory whose austin (built by `make deps`) is
+// tried after WithAustinBin's and before the one on PATH.
+func WithToolsDir(dir string) Option {
+	return func(p *Profiler) { p.where.ToolsDir = dir }
 }
 
 // WithAllowedPids sets the pids, besides the actors' own processes, that
@@ -94,8 +110,10 @@ func WithLabels(labels map[string]string) Option {
 
 // NewProfiler returns a Profiler that finds actors' processes with
 // resolver (nil: no actor is known, only allowed pids can be sampled). It
-// resolves the sampler binary once, now: with none found, every dump and
-// profile is a BinaryNotFound outcome.
+// resolves the sampler binaries once, now (FindSamplers): with none found,
+// every dump and profile is a BinaryNotFound outcome. Each dump and profile
+// then reads the target's Python version and samples it with the first
+// sampler that can read it; when none can, the outcome is Unsupported.
 func NewProfiler(resolver Resolver, opts ...Option) *Profiler {
 	p := &Profiler{resolver: resolver}
 	if p.resolver == nil {
@@ -104,9 +122,12 @@ func NewProfiler(resolver Resolver, opts ...Option) *Profiler {
 	for _, o := range opts {
 		o(p)
 	}
-	p.sampler, p.missing = FindSampler(p.pyspyBin)
+	p.samplers, p.missing = FindSamplers(context.Background(), p.where)
 	return p
 }
+
+// Samplers returns the samplers found, in order of preference.
+func (p *Profiler) Samplers() []Sampler { return slices.Clone(p.samplers) }
 
 // Dump returns the target's Python stacks, or the typed outcome of a
 // sampler that could not produce them. The error is reserved for a target
@@ -117,7 +138,7 @@ func (p *Profiler) Dump(ctx context.Context, target Target, opts DumpOptions) (R
 	if err != nil {
 		return Result{}, err
 	}
-	return p.sample(func(s Sampler) Result { return Dump(ctx, s, pid, opts) }), nil
+	return p.sample(pid, func(s Sampler) Result { return Dump(ctx, s, pid, opts) }), nil
 }
 
 // Profile records a profile of the target for opts.Duration, or returns
@@ -133,7 +154,7 @@ func (p *Profiler) Profile(ctx context.Context, target Target, opts ProfileOptio
 	if err := opts.Validate(); err != nil {
 		return Result{}, err
 	}
-	return p.sample(func(s Sampler) Result { return Profile(ctx, s, pid, opts) }), nil
+	return p.sample(pid, func(s Sampler) Result { return Profile(ctx, s, pid, opts) }), nil
 }
 
 // GoProfile returns a profile of the agent itself (the package function
@@ -180,10 +201,24 @@ func (p *Profiler) allowedPid(pid int64) (int, error) {
 	return int(pid), nil
 }
 
-// sample runs run with the sampler; none is a BinaryNotFound outcome.
-func (p *Profiler) sample(run func(Sampler) Result) Result {
+// sample runs run with the first sampler that reads pid's Python; none
+// found is a BinaryNotFound outcome, none that can read it Unsupported.
+// Failures are stamped with the sampler, its version and the Python's.
+func (p *Profiler) sample(pid int, run func(Sampler) Result) Result {
 	if p.missing != nil {
 		return Result{BinaryNotFound: p.missing}
 	}
-	return run(p.sampler)
+	v, _ := osproc.ReadPythonVersion(procRoot, pid) // unreadable: unknown, any sampler tries
+	s, unsupported := chooseSampler(p.samplers, v)
+	if unsupported != nil {
+		return Result{Unsupported: unsupported}
+	}
+	r := run(s)
+	switch {
+	case r.ExitFailure != nil:
+		r.ExitFailure.Sampler, r.ExitFailure.Version, r.ExitFailure.PythonVersion = s.Kind, s.Version, v.String()
+	case r.OutputEmpty != nil:
+		r.OutputEmpty.Sampler, r.OutputEmpty.Version, r.OutputEmpty.PythonVersion = s.Kind, s.Version, v.String()
+	}
+	return r
 }

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -95,6 +96,7 @@ func run(ctx context.Context, inv invocation) runOutput {
 
 	done := make(chan struct{})
 	var wg sync.WaitGroup
+	var interrupted atomic.Bool
 	if inv.interruptAfter > 0 {
 		wg.Go(func() {
 			if inv.interruptOnOutput {
@@ -108,7 +110,7 @@ func run(ctx context.Context, inv invocation) runOutput {
 			defer t.Stop()
 			select {
 			case <-t.C:
-				_ = cmd.Process.Signal(os.Interrupt)
+				interrupted.Store(cmd.Process.Signal(os.Interrupt) == nil)
 			case <-done:
 			}
 		})
@@ -135,10 +137,21 @@ func run(ctx context.Context, inv invocation) runOutput {
 		res.code = -1
 	}
 	res.timedOut = err != nil && res.code != 0 && ctx.Err() != nil
+	if interrupted.Load() && !res.timedOut && interruptedExit(res.code) {
+		// The end we asked for: austin 3.x exits 254 (-2) when interrupted
+		// after writing its samples.
+		res.code = 0
+	}
 	if res.timedOut || res.code > 128 {
 		resume(inv.target)
 	}
 	return res
+}
+
+// interruptedExit reports whether code is how a sampler ends on the SIGINT
+// it was sent: 254 (austin 3.x), 130 (128+SIGINT, a shell's report).
+func interruptedExit(code int) bool {
+	return code == 254 || code == 128+int(syscall.SIGINT)
 }
 
 // exitCode is the exit status, or 128+signal for a sampler killed by a

@@ -26,6 +26,9 @@ const (
 type Sampler struct {
 	Kind string
 	Path string
+	// Version is what the sampler's --version says ("3.7.0"); "" when
+	// unknown (FindSampler does not ask).
+	Version string
 
 	// slack overrides the subprocess deadline of a dump (15 s) and the
 	// time a profile may run past its duration (15 s); tests shorten it.
@@ -100,7 +103,7 @@ func resolveBinary(name string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	fi, err := os.Stat(abs)
+	fi, err := os.Stat(abs) //nolint:gosec // the operator's own setting or PATH, resolved once at start
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		return "", errors.New("not found")

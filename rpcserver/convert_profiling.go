@@ -57,6 +57,7 @@ func dumpOptions(m *procagentv1.PySpyDumpRequest) profiling.DumpOptions {
 	return profiling.DumpOptions{
 		Native: m.GetNative(), NativeAll: m.GetNativeAll(), Nonblocking: m.GetNonblocking(),
 		Locals: m.GetLocals(), Subprocesses: m.GetSubprocesses(),
+		GIL: m.GetGil(), Threads: m.GetThreads(),
 	}
 }
 
@@ -78,6 +79,7 @@ func profileOptions(m *procagentv1.PySpyProfileRequest) (profiling.ProfileOption
 		Duration: d, RateHz: int(m.GetRateHz()), Format: format,
 		Native: m.GetNative(), Idle: m.GetIdle(), GIL: m.GetGil(),
 		Subprocesses: m.GetSubprocesses(), Nonblocking: m.GetNonblocking(),
+		Threads: m.GetThreads(),
 	}, nil
 }
 
@@ -140,11 +142,21 @@ func outcomeToProto(r profiling.Result) (protoreflect.Name, proto.Message) {
 	case r.TimedOut != nil:
 		return "timed_out", &procagentv1.TimedOut{After: durationpb.New(r.TimedOut.After)}
 	case r.ExitFailure != nil:
-		return "exit_failure", &procagentv1.ExitFailure{Code: int32(r.ExitFailure.Code), Stderr: r.ExitFailure.Stderr} //nolint:gosec // an exit code
+		f := r.ExitFailure
+		return "exit_failure", &procagentv1.ExitFailure{
+			Code:   int32(f.Code), //nolint:gosec // an exit code
+			Stderr: f.Stderr, Sampler: f.Sampler, Version: f.Version, PythonVersion: f.PythonVersion,
+		}
 	case r.OutputMissing != nil:
 		return "output_missing", &procagentv1.OutputMissing{}
 	case r.OutputEmpty != nil:
-		return "output_empty", &procagentv1.OutputEmpty{}
+		e := r.OutputEmpty
+		return "output_empty", &procagentv1.OutputEmpty{
+			Sampler: e.Sampler, Version: e.Version, PythonVersion: e.PythonVersion, StderrTail: e.StderrTail,
+		}
+	case r.Unsupported != nil:
+		u := r.Unsupported
+		return "unsupported", &procagentv1.Unsupported{PythonVersion: u.PythonVersion, Samplers: u.Samplers, Hint: u.Hint}
 	}
 	return "", nil
 }

@@ -30,6 +30,7 @@ var codes = []struct {
 	{profiling.ErrPermission, connect.CodePermissionDenied},
 	{procagent.ErrMailboxFull, connect.CodeResourceExhausted},
 	{profiling.ErrBusy, connect.CodeResourceExhausted},
+	{procagent.ErrLimit, connect.CodeResourceExhausted},
 	{procagent.ErrHandlerFailed, connect.CodeAborted},
 	{context.DeadlineExceeded, connect.CodeDeadlineExceeded},
 	{context.Canceled, connect.CodeCanceled},

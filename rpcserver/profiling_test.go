@@ -191,9 +191,10 @@ func TestOutcomeToProto(t *testing.T) {
 		"binary_not_found":  {BinaryNotFound: &profiling.BinaryNotFound{Searched: []string{"PATH"}}},
 		"permission_denied": {PermissionDenied: &profiling.PermissionDenied{Hint: "CAP_SYS_PTRACE"}},
 		"timed_out":         {TimedOut: &profiling.TimedOut{After: time.Second}},
-		"exit_failure":      {ExitFailure: &profiling.ExitFailure{Code: 3, Stderr: "boom"}},
+		"exit_failure":      {ExitFailure: &profiling.ExitFailure{Code: 3, Stderr: "boom", Sampler: "austin", Version: "3.7.0", PythonVersion: "3.11"}},
 		"output_missing":    {OutputMissing: &profiling.OutputMissing{}},
-		"output_empty":      {OutputEmpty: &profiling.OutputEmpty{}},
+		"output_empty":      {OutputEmpty: &profiling.OutputEmpty{Sampler: "austin", Version: "1.0.1", PythonVersion: "3.11", StderrTail: "tail"}},
+		"unsupported":       {Unsupported: &profiling.Unsupported{PythonVersion: "3.11", Samplers: []string{"austin 1.0.1 (/a)"}, Hint: "h"}},
 	}
 	for kind, r := range results {
 		if r.Kind() != kind {
@@ -212,6 +213,26 @@ func TestOutcomeToProto(t *testing.T) {
 		if got := prof.ProtoReflect().WhichOneof(prof.ProtoReflect().Descriptor().Oneofs().ByName("outcome")); got == nil || string(got.Name()) != kind {
 			t.Errorf("profile outcome = %v, want %s", got, kind)
 		}
+	}
+	// The fields that explain a failure reach the wire.
+	dump := &procagentv1.PySpyDumpResponse{}
+	if err := setOutcome(dump, results["output_empty"]); err != nil {
+		t.Fatal(err)
+	}
+	if e := dump.GetOutputEmpty(); e.GetSampler() != "austin" || e.GetVersion() != "1.0.1" || e.GetPythonVersion() != "3.11" || e.GetStderrTail() != "tail" {
+		t.Errorf("output_empty = %v", e)
+	}
+	if err := setOutcome(dump, results["unsupported"]); err != nil {
+		t.Fatal(err)
+	}
+	if u := dump.GetUnsupported(); u.GetPythonVersion() != "3.11" || len(u.GetSamplers()) != 1 || u.GetHint() != "h" {
+		t.Errorf("unsupported = %v", u)
+	}
+	if err := setOutcome(dump, results["exit_failure"]); err != nil {
+		t.Fatal(err)
+	}
+	if f := dump.GetExitFailure(); f.GetSampler() != "austin" || f.GetVersion() != "3.7.0" || f.GetPythonVersion() != "3.11" {
+		t.Errorf("exit_failure = %v", f)
 	}
 	if err := setOutcome(&procagentv1.PySpyDumpResponse{}, profiling.Result{}); err == nil {
 		t.Error("an empty Result set an outcome")
@@ -410,5 +431,16 @@ func TestProfilingGoProfileSampling(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestProfilingOptionsThreads(t *testing.T) {
+	d := dumpOptions(&procagentv1.PySpyDumpRequest{Gil: true, Threads: []uint64{3, 4}})
+	if !d.GIL || len(d.Threads) != 2 || d.Threads[1] != 4 {
+		t.Errorf("dumpOptions = %+v", d)
+	}
+	p, err := profileOptions(&procagentv1.PySpyProfileRequest{Threads: []uint64{9}})
+	if err != nil || len(p.Threads) != 1 || p.Threads[0] != 9 {
+		t.Errorf("profileOptions = %+v, %v", p, err)
 	}
 }

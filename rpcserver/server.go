@@ -3,6 +3,7 @@ package rpcserver
 import (
 	"context"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"connectrpc.com/connect"
@@ -27,6 +28,8 @@ type Profiler interface {
 type Server struct {
 	agent    *procagent.Agent
 	profiler Profiler
+	limits   Limits
+	creating atomic.Int64 // creates in flight, counted against max_live_actors
 }
 
 var _ procagentv1connect.ProcAgentServiceHandler = (*Server)(nil)
@@ -52,9 +55,14 @@ const compressMinBytes = 1024
 
 // Mount registers the ProcAgentService (Connect, gRPC and gRPC-Web), gRPC
 // health and gRPC reflection on mux. opts apply to every handler (the
-// telemetry interceptor, say).
+// telemetry interceptor, say); the limits (WithLimits) are checked inside
+// them.
 func (s *Server) Mount(mux *http.ServeMux, opts ...connect.HandlerOption) {
 	opts = append(append([]connect.HandlerOption{connect.WithCompressMinBytes(compressMinBytes)}, jsonCodecOptions()...), opts...)
+	opts = append(opts, connect.WithInterceptors(limitInterceptor{s}))
+	if s.limits.RequestBytes > 0 {
+		opts = append(opts, connect.WithReadMaxBytes(s.limits.RequestBytes))
+	}
 	mux.Handle(procagentv1connect.NewProcAgentServiceHandler(s, opts...))
 	checker := grpchealth.NewStaticChecker(procagentv1connect.ProcAgentServiceName)
 	mux.Handle(grpchealth.NewHandler(checker, opts...))

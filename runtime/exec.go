@@ -1,10 +1,14 @@
 package runtime
 
 import (
+	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	goruntime "runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -48,8 +52,10 @@ type Exec struct {
 	grace time.Duration
 	out   *ringBuffer
 	pid   atomic.Int64
+	shim  string // the shim binary; "" runs the worker directly
 
 	cmd      *exec.Cmd
+	ctl      *os.File      // the agent's end of the shim's control socket
 	waitDone chan struct{} // closed when the waiter goroutine has ended
 
 	mu       sync.Mutex
@@ -64,14 +70,21 @@ type Exec struct {
 
 // Init starts the process and the goroutine that waits for it.
 //
-// The process gets Pdeathsig SIGKILL, so it dies with the agent even when
-// the agent is killed outright. Linux ties Pdeathsig to the thread that
-// forked, not to the process, so the waiter goroutine is locked to its OS
-// thread from Start until the process is reaped: that thread cannot exit
-// while the process lives. It costs no extra thread, since waiting blocks a
-// thread anyway. Pdeathsig reaches the direct child only; the rest of the
-// group is killed by the waiter.
+// With a shim (ExecConfig.ShimPath), the agent runs `shim PATH DIR ARGV…`
+// and the shim runs the worker: the shim is a child subreaper, gives the
+// worker Pdeathsig, and kills the worker's group and every descendant when
+// the worker ends or the agent goes (its control socket reaches EOF, even
+// on kill -9 of the agent). The waiter reads the shim's socket through the
+// netpoller, so a worker costs no OS thread of the agent.
+//
+// Without a shim the process gets Pdeathsig SIGKILL itself. Linux ties
+// Pdeathsig to the thread that forked, so the waiter goroutine is locked to
+// its OS thread from Start until the process is reaped. Pdeathsig reaches
+// the direct child only; the rest of the group is killed by the waiter.
 func (e *Exec) Init(c *Context) error {
+	if err := execs.add(e); err != nil {
+		return fmt.Errorf("start %s: %w", e.argv[0], err)
+	}
 	// No context: Close, not a cancellation, decides how the process ends.
 	e.cmd = &exec.Cmd{
 		Path:        e.path,
@@ -85,9 +98,117 @@ func (e *Exec) Init(c *Context) error {
 	}
 	e.waitDone = make(chan struct{})
 	started := make(chan error, 1)
-	go e.supervise(c, started)
+	if e.shim != "" {
+		e.cmd.Path = e.shim
+		e.cmd.Args = append([]string{e.shim, ShimCommand, e.path, e.dir}, e.argv...)
+		e.cmd.Dir = ""
+		e.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		go e.superviseShim(c, started)
+	} else {
+		go e.supervise(c, started)
+	}
 	if err := <-started; err != nil {
 		return fmt.Errorf("start %s: %w", e.argv[0], err)
+	}
+	return nil
+}
+
+// superviseShim starts the shim, learns the worker's pid from it, and
+// reports how the worker ended.
+func (e *Exec) superviseShim(c *Context, started chan<- error) {
+	defer close(e.waitDone)
+	defer execs.remove(e)
+	ctl, peer, err := controlSocket()
+	if err != nil {
+		started <- err
+		return
+	}
+	e.cmd.ExtraFiles = []*os.File{peer}
+	err = e.cmd.Start()
+	_ = peer.Close()
+	if err != nil {
+		_ = ctl.Close()
+		started <- err
+		return
+	}
+	r := bufio.NewReader(ctl)
+	first, rerr := r.ReadString('\n')
+	pid, perr := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(first, "pid ")))
+	if rerr != nil || !strings.HasPrefix(first, "pid ") || perr != nil || pid <= 0 {
+		_ = ctl.Close()
+		werr := e.cmd.Wait()
+		msg := strings.TrimSpace(strings.TrimPrefix(first, "error "))
+		if msg == "" {
+			msg = fmt.Sprintf("shim ended: %v", werr)
+		}
+		started <- errors.New(msg)
+		return
+	}
+	e.pid.Store(int64(pid))
+	e.mu.Lock()
+	e.ctl = ctl
+	e.started = true
+	e.mu.Unlock()
+	started <- nil
+
+	var (
+		ws         syscall.WaitStatus
+		haveStatus bool
+		byStop     bool
+		marked     bool
+	)
+	for range 3 { // "exited", "status W", EOF
+		line, err := r.ReadString('\n')
+		if err != nil {
+			break
+		}
+		switch {
+		case line == "exited\n" && !marked:
+			byStop, marked = e.markExited(), true
+		case strings.HasPrefix(line, "status "):
+			n, err := strconv.ParseUint(strings.TrimSpace(line[len("status "):]), 10, 32)
+			if err == nil {
+				ws, haveStatus = syscall.WaitStatus(n), true
+			}
+		}
+	}
+	if !marked {
+		byStop = e.markExited()
+	}
+	e.mu.Lock()
+	_ = ctl.Close()
+	e.ctl = nil
+	e.mu.Unlock()
+	werr := e.cmd.Wait() // the shim; ErrWaitDelay only means output was cut short
+	if !haveStatus {
+		e.report(c, werr, byStop) // the shim itself died: its own end
+		return
+	}
+	e.reportStatus(c, ws, waitStatusError(ws), byStop)
+}
+
+// controlSocket returns the agent's end (non-blocking, so reading it takes
+// no thread) and the shim's end of a new control socket.
+func controlSocket() (ctl, peer *os.File, err error) {
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("control socket: %w", err)
+	}
+	if err := syscall.SetNonblock(fds[0], true); err != nil {
+		_ = syscall.Close(fds[0])
+		_ = syscall.Close(fds[1])
+		return nil, nil, fmt.Errorf("control socket: %w", err)
+	}
+	return os.NewFile(uintptr(fds[0]), "shim-control"), os.NewFile(uintptr(fds[1]), "shim-control-peer"), nil
+}
+
+// waitStatusError is what exec.Cmd.Wait would have said of ws.
+func waitStatusError(ws syscall.WaitStatus) error {
+	switch {
+	case ws.Signaled():
+		return fmt.Errorf("signal: %s", ws.Signal())
+	case ws.ExitStatus() != 0:
+		return fmt.Errorf("exit status %d", ws.ExitStatus())
 	}
 	return nil
 }
@@ -96,6 +217,7 @@ func (e *Exec) Init(c *Context) error {
 // group and reports how it ended.
 func (e *Exec) supervise(c *Context, started chan<- error) {
 	defer close(e.waitDone)
+	defer execs.remove(e)
 	goruntime.LockOSThread()
 	defer goruntime.UnlockOSThread()
 	if err := e.cmd.Start(); err != nil {
@@ -125,11 +247,15 @@ func (e *Exec) supervise(c *Context, started chan<- error) {
 }
 
 // markExited records that the process has ended and reports whether a stop
-// had signalled it.
+// had signalled it. With a shim it then lets the shim reap the worker: until
+// then the worker's pid, and its group, name no other process.
 func (e *Exec) markExited() (byStop bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.exited = true
+	if e.ctl != nil {
+		_, _ = e.ctl.Write([]byte("reap\n"))
+	}
 	return e.stopping
 }
 
@@ -147,8 +273,15 @@ func (e *Exec) report(c *Context, waitErr error, byStop bool) {
 		return
 	}
 	ws, _ := st.Sys().(syscall.WaitStatus)
+	e.reportStatus(c, ws, waitErr, byStop)
+}
+
+// reportStatus records the wait status and, unless a stop ended the
+// process, terminates the actor accordingly.
+func (e *Exec) reportStatus(c *Context, ws syscall.WaitStatus, waitErr error, byStop bool) {
 	e.mu.Lock()
 	e.status = ws
+	e.waitErr = waitErr
 	e.mu.Unlock()
 	if ws.Signaled() {
 		if !byStop {
@@ -184,7 +317,7 @@ func (e *Exec) Close(c *Context) error {
 		<-e.waitDone
 		return nil
 	}
-	if done, _ := waitable(pid, false); done {
+	if e.workerEnded(pid) {
 		e.mu.Unlock()
 		<-e.waitDone
 		return nil
@@ -223,6 +356,31 @@ func (e *Exec) Close(c *Context) error {
 		e.outcome = fmt.Sprintf("exited after SIGTERM (code %d)", e.status.ExitStatus())
 	}
 	return nil
+}
+
+// workerEnded reports whether the worker has exited but is not reaped yet;
+// e.mu is held, so the exit is not recorded yet.
+func (e *Exec) workerEnded(pid int) bool {
+	if e.shim == "" {
+		done, _ := waitable(pid, false)
+		return done
+	}
+	// The shim reaps only once told, after e.exited is set under e.mu:
+	// until then an ended worker is a zombie.
+	s := procStateOf(pid)
+	return s == "Z" || s == "X" || s == ""
+}
+
+// kill sends SIGKILL to the worker's group while it runs and reports
+// whether it did.
+func (e *Exec) kill() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.started || e.exited {
+		return false
+	}
+	e.killed = e.killed || e.stopping
+	return signalGroup(int(e.pid.Load()), syscall.SIGKILL) == nil
 }
 
 // appendStopReason adds detail to the reason of the actor's requested stop,

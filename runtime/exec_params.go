@@ -79,7 +79,9 @@ func (d DurationParam) MarshalJSON() ([]byte, error) {
 }
 
 // NewExec builds an exec actor from ExecParams JSON. It resolves argv[0]
-// now, so a missing binary is a params error.
+// now, so a missing binary is a params error, and it refuses a worker past
+// the process's budget (ErrExecBudget): a failed spawn, which never ran.
+// The grace period is capped by ExecConfig.MaxGracePeriod.
 func NewExec(params []byte) (Actor, error) {
 	var p ExecParams
 	if err := DecodeParams(params, &p); err != nil {
@@ -128,7 +130,18 @@ func newExec(p ExecParams) (*Exec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("argv[0]: %w", err)
 	}
+	cfg := currentExecConfig()
+	if !allowed(cfg.Allow, path) {
+		return nil, fmt.Errorf("%w: argv[0] %q resolves to %s, which exec_allow does not list", ErrExecNotAllowed, p.Argv[0], path)
+	}
+	if cfg.MaxGracePeriod > 0 && grace > cfg.MaxGracePeriod {
+		grace = cfg.MaxGracePeriod
+	}
+	if err := execs.checkBudget(0); err != nil {
+		return nil, err
+	}
 	return &Exec{
+		shim:  cfg.ShimPath,
 		path:  path,
 		argv:  slices.Clone(p.Argv),
 		env:   env,
@@ -148,4 +161,28 @@ func lookPath(name, dir string) (string, error) {
 		return "", err
 	}
 	return filepath.Abs(path)
+}
+
+// ErrExecNotAllowed is returned, wrapped, when a worker's program is not in
+// ExecConfig.Allow: a failed spawn, which never ran.
+var ErrExecNotAllowed = errors.New("program not allowed")
+
+// allowed reports whether the resolved program path, or the path with its
+// symlinks followed, matches one of the patterns; no patterns allow all.
+func allowed(patterns []string, path string) bool {
+	if len(patterns) == 0 {
+		return true
+	}
+	paths := []string{path}
+	if resolved, err := filepath.EvalSymlinks(path); err == nil && resolved != path {
+		paths = append(paths, resolved)
+	}
+	for _, pat := range patterns {
+		for _, p := range paths {
+			if ok, _ := filepath.Match(pat, p); ok {
+				return true
+			}
+		}
+	}
+	return false
 }

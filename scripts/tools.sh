@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # tools.sh installs what the build, the tests and the linters need.
 #
-#   scripts/tools.sh deps           apt packages the tests use (prometheus, austin, protoc)
+#   scripts/tools.sh deps           apt packages the tests use (prometheus, austin, protoc), then
+#                                   austin >= 3.5 into .tools/bin when the installed one is older
+#                                   (scripts/austin.sh: Python 3.10+ needs it)
 #   scripts/tools.sh go [NAME...]   pinned Go tools into .tools/bin (default: the required ones)
 #   scripts/tools.sh path NAME      print the path of a pinned Go tool (installing it if missing)
 #   scripts/tools.sh versions       print the pinned versions
@@ -99,6 +101,11 @@ pkg_installed() {
 }
 
 cmd_deps() {
+  cmd_apt_deps
+  bash "$ROOT/scripts/austin.sh"
+}
+
+cmd_apt_deps() {
   local missing=() c p
   for c in "${!APT_CMD_PKG[@]}"; do
     if ! command -v "$c" >/dev/null 2>&1; then

@@ -27,15 +27,26 @@ type sources struct {
 
 // processRefs lists the processes whose memory is republished: the agent
 // itself (actor "") and, once attached, every process-backed actor. It
-// runs on the memory reporter's goroutine.
+// runs on the memory reporter's goroutine. A worker's pid is known only
+// once its actor's Init has started it, after the Created event: while an
+// actor is still initializing, processRefs asks for another coalesced
+// republish, so a new worker's memory shows within a window or two of its
+// start rather than at the next periodic one.
 func (t *Pipeline) processRefs() []ProcessRef {
 	refs := []ProcessRef{{Pid: os.Getpid()}}
+	initializing := false
 	if src := t.sources.Load(); src != nil {
 		src.proc.Sample(func(s runtime.ActorSample) {
-			if s.Pid != 0 {
+			switch {
+			case s.Pid != 0:
 				refs = append(refs, ProcessRef{Actor: s.Name, Pid: s.Pid})
+			case s.Status == runtime.StatusInitializing:
+				initializing = true
 			}
 		})
+	}
+	if initializing {
+		t.triggerMemory()
 	}
 	return refs
 }

@@ -14,44 +14,45 @@ import (
 	"github.com/procagent/procagent/internal/testenv"
 )
 
-// profiledWorker is a Python 3.9 worker (austin 1.0.1, the sampler Debian
-// ships, reads 3.8/3.9 only) whose own function names must show up.
+// profiledWorker runs the machine's default python3 (3.11 here: only py-spy
+// or austin >= 3.5 reads it) with function names of its own.
 const profiledWorker = `actors:
   - id: worker
     type: exec
     params:
       argv: [python3, -c, "def busy_e2e_worker():\n    s = 0\n    for i in range(10**5): s += i\n    return s\nwhile True: busy_e2e_worker()"]
-      env: {PYENV_VERSION: "3.9.18"}
 `
 
-// needAustin skips (or, in CI, fails) when the sampler or Python 3.9 is
-// missing.
-func needAustin(t *testing.T) {
+// needAustin returns the austin `make deps` builds into the repository's
+// .tools/bin; it skips (or, in CI, fails) when it or python3 is missing.
+func needAustin(t *testing.T) string {
 	t.Helper()
-	_, errA := exec.LookPath("austin")
-	cmd := exec.CommandContext(t.Context(), "python3", "--version")
-	cmd.Env = append(os.Environ(), "PYENV_VERSION=3.9.18")
-	out, errP := cmd.CombinedOutput()
-	if errA == nil && errP == nil && strings.Contains(string(out), "3.9") {
-		return
+	austin, errA := filepath.Abs(filepath.Join("..", "..", ".tools", "bin", "austin"))
+	if errA == nil {
+		_, errA = os.Stat(austin)
 	}
-	msg := "needs austin and Python 3.9 (make deps; pyenv 3.9.18)"
+	_, errP := exec.LookPath("python3")
+	if errA == nil && errP == nil {
+		return austin
+	}
+	msg := "needs austin >= 3.5 in .tools/bin and python3 (make deps)"
 	if os.Getenv("CI") == "true" {
 		t.Fatal(msg)
 	}
 	t.Skip(msg)
+	return ""
 }
 
 // A real austin profile of a real Python worker, taken through `agent ctl
 // profile`, opens in `go tool pprof` with the worker's function names; a
 // dump returns its frames; a Go heap profile of the agent parses.
 func TestE2EProfileWorker(t *testing.T) {
-	needAustin(t)
+	austin := needAustin(t)
 	actors := filepath.Join(t.TempDir(), "actors.yaml")
 	if err := os.WriteFile(actors, []byte(profiledWorker), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	a := startAgentEnv(t, []string{"PYSPY_BIN="}, "--actors", actors)
+	a := startAgentEnv(t, []string{"PYSPY_BIN=", "PROCAGENT_AUSTIN_BIN=" + austin}, "--actors", actors)
 	pid := a.actorPid(t, "worker")
 	// python3 may be a pyenv shim that execs the interpreter: sample the
 	// interpreter, not the shim.
@@ -105,6 +106,39 @@ func TestE2EProfileWorker(t *testing.T) {
 	if code := a.wait(t); code != 0 {
 		t.Fatalf("exit code %d", code)
 	}
+}
+
+// With only Debian 12's austin 1.0.1, a dump of the default python3 (3.10 or
+// later) says in a sentence which sampler would read it, not output_empty.
+func TestE2EProfileUnsupported(t *testing.T) {
+	needAustin(t)
+	old, err := exec.LookPath("austin")
+	if err != nil {
+		t.Skip("no austin on PATH")
+	}
+	if v, _ := exec.CommandContext(t.Context(), old, "--version").CombinedOutput(); !strings.Contains(string(v), "austin 1.") {
+		t.Skipf("the austin on PATH is not 1.x: %s", v)
+	}
+	if _, err := exec.LookPath("py-spy"); err == nil {
+		t.Skip("py-spy on PATH reads every Python")
+	}
+	actors := filepath.Join(t.TempDir(), "actors.yaml")
+	worker := strings.Replace(profiledWorker, "id: worker", "id: py3", 1)
+	if err := os.WriteFile(actors, []byte(worker), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a := startAgentEnv(t, []string{"PYSPY_BIN=", "PROCAGENT_AUSTIN_BIN="}, "--actors", actors)
+	pid := a.actorPid(t, "py3")
+	testenv.Eventually(t, "the worker to run python", func() bool {
+		exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
+		return err == nil && strings.HasPrefix(filepath.Base(exe), "python")
+	})
+	out, code := a.ctl(t, "-o", "json", "pyspy", "dump", "py3")
+	if code != 1 || !strings.Contains(out, `"unsupported"`) || !strings.Contains(out, `"pythonVersion"`) || !strings.Contains(out, `"3.`) || !strings.Contains(out, "austin 1.0.1") {
+		t.Fatalf("ctl pyspy dump: exit %d: %s", code, out)
+	}
+	a.ctl(t, "stopall")
+	a.wait(t)
 }
 
 func hasFunction(p *profile.Profile, name string) bool {

@@ -138,6 +138,7 @@ func (a *servedAgent) postJSON(t *testing.T, rpc, body string) map[string]any {
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+localToken(t)) // as curl would with the token file
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

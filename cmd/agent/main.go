@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/procagent/procagent/internal/ctl"
+	"github.com/procagent/procagent/runtime"
 )
 
 const usage = `usage: agent <command> [flags]
@@ -25,8 +26,12 @@ commands:
 var version = "dev"
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
+
+// exit ends the process: main's return and a forced exit on a second
+// signal (serve.go) are the only ways out.
+var exit = os.Exit
 
 // run dispatches a subcommand and returns the process exit code; main is
 // the only place that exits.
@@ -42,6 +47,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		return ctl.Run(ctx, args[1:], stdout, stderr, os.Getenv)
+	case runtime.ShimCommand: // hidden: the exec shim in front of each worker
+		return runtime.RunShim(args[1:])
 	case "version", "--version":
 		fmt.Fprintln(stdout, version)
 		return 0

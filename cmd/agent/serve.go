@@ -59,8 +59,24 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	log := newLogger(stderr, cfg.LogLevel)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	runtime.ConfigureExec(execConfig(cfg, log))
+	// The first SIGTERM or SIGINT stops everything gracefully (ctx); a
+	// second one during the drain kills every worker's group and exits.
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	watched := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(watched)
+		watchSignals(sigs, cancel, done, log)
+	}()
+	defer func() {
+		signal.Stop(sigs)
+		close(done)
+		<-watched
+		cancel()
+	}()
 	code, err := serve(ctx, cfg, flags.actorsFile, log, stdout)
 	if err != nil {
 		log.Error("agent serve", "err", err)
@@ -69,6 +85,48 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return code
+}
+
+// execConfig is the process-wide configuration of exec workers: the agent
+// binary is their shim (`agent shim`), so no worker nor any of its
+// descendants outlives the agent (README, "Processes the agent starts").
+func execConfig(cfg procagent.Config, log *slog.Logger) runtime.ExecConfig {
+	ec := runtime.ExecConfig{MaxGracePeriod: cfg.MaxGracePeriod, MaxWorkers: cfg.MaxExecWorkers}
+	ec.Allow, _ = cfg.ExecAllowList() // validated by LoadConfig
+	self, err := os.Executable()
+	if err != nil {
+		log.Warn("no shim for exec workers: they run directly", "err", err)
+		return ec
+	}
+	ec.ShimPath = self
+	return ec
+}
+
+// watchSignals cancels ctx at the first SIGTERM or SIGINT; at the second it
+// kills every worker's process group and exits at once, flushing nothing
+// more, with 128 + the signal's number. It returns when done is closed.
+func watchSignals(sigs <-chan os.Signal, cancel context.CancelFunc, done <-chan struct{}, log *slog.Logger) {
+	first := true
+	for {
+		select {
+		case <-done:
+			return
+		case sig := <-sigs:
+			if first {
+				first = false
+				log.Info("signal received: stopping all actors; a second one forces exit", "signal", sig.String())
+				cancel()
+				continue
+			}
+			n := runtime.KillAllExec()
+			code := 128 + int(syscall.SIGTERM)
+			if s, ok := sig.(syscall.Signal); ok {
+				code = 128 + int(s)
+			}
+			log.Warn("second signal: forcing exit, killed every worker's process group", "signal", sig.String(), "killed_groups", n, "exit_code", code)
+			exit(code)
+		}
+	}
 }
 
 func newLogger(w io.Writer, level string) *slog.Logger {
@@ -164,9 +222,12 @@ func (n *node) shutdown() error {
 // errors of draining and releasing after StopAll are logged and counted,
 // and never change the code.
 func serve(ctx context.Context, cfg procagent.Config, actorsFile string, log *slog.Logger, stdout io.Writer) (int, error) {
-	token, err := loadToken(cfg)
+	auth, err := loadAuth(cfg, log, stdout)
 	if err != nil {
 		return 2, err
+	}
+	if auth.file != "" {
+		cfg.AuthTokenFile = auth.file // ConfigDump shows where the token is
 	}
 	name := cfg.ProcName
 	if name == "" {
@@ -177,7 +238,7 @@ func serve(ctx context.Context, cfg procagent.Config, actorsFile string, log *sl
 	if err != nil {
 		return 1, err
 	}
-	ls, err := listeners(n, cfg, token, log)
+	ls, err := listeners(n, cfg, auth, log)
 	if err != nil {
 		return 1, errors.Join(err, n.shutdown())
 	}
@@ -222,9 +283,14 @@ func serve(ctx context.Context, cfg procagent.Config, actorsFile string, log *sl
 // stopAll runs StopAll for a signal and returns its exit code, once every
 // actor is terminal and telemetry is flushed (bounded by flush_timeout).
 func (n *node) stopAll(cfg procagent.Config, log *slog.Logger) int {
-	res, err := n.agent.StopAll(context.Background(), "signal")
+	// Every worker's grace is capped by max_grace_period; past it and a
+	// margin, whatever is left is killed outright.
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.MaxGracePeriod+stopAllMargin)
+	defer cancel()
+	res, err := n.agent.StopAll(ctx, "signal")
 	if err != nil {
-		log.Error("stop all on signal", "err", err)
+		killed := runtime.KillAllExec()
+		log.Error("stop all on signal", "err", err, "killed_groups", killed)
 	}
 	select { // the exit code arrives once telemetry is flushed
 	case code := <-n.agent.Exit():
@@ -233,6 +299,10 @@ func (n *node) stopAll(cfg procagent.Config, log *slog.Logger) int {
 		return res.ExitCode
 	}
 }
+
+// stopAllMargin is how long past max_grace_period a signal's StopAll waits
+// before it kills every worker's group.
+const stopAllMargin = 5 * time.Second
 
 // stopServers shuts the listeners down gracefully.
 func (n *node) stopServers() error {

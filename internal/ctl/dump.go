@@ -17,7 +17,7 @@ func writeDump(w io.Writer, ok *procagentv1.PySpyOk) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "sampled pid %d with %s (%s)\n", ok.GetPid(), ok.GetBinary(), ok.GetPath())
 	for _, p := range ok.GetProcesses() {
-		fmt.Fprintf(&b, "\nprocess %d: %s\n", p.GetPid(), p.GetCommand())
+		fmt.Fprintf(&b, "\nprocess %d: %s\n", p.GetPid(), oneLine(p.GetCommand(), 100))
 		for _, t := range p.GetThreads() {
 			fmt.Fprintf(&b, "  thread %s%s%s\n", threadID(t), threadName(t.GetName()), threadState(t))
 			for _, f := range t.GetFrames() {
@@ -79,4 +79,17 @@ func formatFrame(f *procagentv1.Frame) string {
 		return f.GetName()
 	}
 	return fmt.Sprintf("%s (%s)", f.GetName(), where)
+}
+
+// oneLine shortens a command line to its first line and at most n runes,
+// marking what it cut with "…" (a `python -c` script spans many lines).
+func oneLine(s string, n int) string {
+	first, _, cut := strings.Cut(s, "\n")
+	if r := []rune(first); len(r) > n {
+		first, cut = string(r[:n]), true
+	}
+	if cut {
+		first = strings.TrimRight(first, " ") + " …"
+	}
+	return first
 }

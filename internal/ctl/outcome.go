@@ -21,6 +21,7 @@ type outcome interface {
 	GetExitFailure() *procagentv1.ExitFailure
 	GetOutputMissing() *procagentv1.OutputMissing
 	GetOutputEmpty() *procagentv1.OutputEmpty
+	GetUnsupported() *procagentv1.Unsupported
 }
 
 // checkOutcome returns the ok outcome of m. Any other outcome is an
@@ -38,34 +39,71 @@ func checkOutcome(c *call, m outcome) (*procagentv1.PySpyOk, error) {
 	return nil, outcomeError(m)
 }
 
-// outcomeError describes a failed outcome as "KIND: details". It is
-// reported like an RPC error, under the code the condition would have as
-// one, so that ctl's error line stays "error: CODE: MESSAGE".
+// outcomeError describes a failed outcome as a plain sentence a person
+// can act on. It is reported like an RPC error, under the code the
+// condition would have as one, so that ctl's error line stays
+// "error: CODE: MESSAGE"; -o json prints the response's fields first.
 func outcomeError(m outcome) error {
 	var code connect.Code
 	var msg string
 	switch {
 	case m.GetBinaryNotFound() != nil:
 		code = connect.CodeFailedPrecondition
-		msg = "binary_not_found: no py-spy or austin on the agent; searched: " + strings.Join(m.GetBinaryNotFound().GetSearched(), ", ")
+		msg = "the agent has no Python sampler: install py-spy (pip install py-spy) or run `make deps` " +
+			"to build austin, then restart the agent; searched: " + strings.Join(m.GetBinaryNotFound().GetSearched(), ", ")
 	case m.GetPermissionDenied() != nil:
 		code = connect.CodePermissionDenied
-		msg = "permission_denied: the sampler could not attach: " + m.GetPermissionDenied().GetHint()
+		msg = "the sampler may not read the process: " + m.GetPermissionDenied().GetHint()
 	case m.GetTimedOut() != nil:
 		code = connect.CodeDeadlineExceeded
-		msg = fmt.Sprintf("timed_out: the sampler was killed after %v", m.GetTimedOut().GetAfter().AsDuration())
+		msg = fmt.Sprintf("the sampler did not finish and was stopped after %v: the process may be stuck in native code; try again, or try --nonblocking",
+			m.GetTimedOut().GetAfter().AsDuration())
 	case m.GetExitFailure() != nil:
+		f := m.GetExitFailure()
 		code = connect.CodeInternal
-		msg = fmt.Sprintf("exit_failure: the sampler exited with code %d: %s", m.GetExitFailure().GetCode(), strings.TrimSpace(m.GetExitFailure().GetStderr()))
+		msg = fmt.Sprintf("%s failed with exit code %d%s: %s", samplerName(f.GetSampler(), f.GetVersion()), f.GetCode(),
+			onPython(f.GetPythonVersion()), strings.TrimSpace(f.GetStderr()))
 	case m.GetOutputMissing() != nil:
 		code = connect.CodeInternal
-		msg = "output_missing: the sampler exited cleanly without output"
+		msg = "the sampler finished without writing anything: try again; if it persists, the sampler cannot read this process"
 	case m.GetOutputEmpty() != nil:
+		e := m.GetOutputEmpty()
 		code = connect.CodeInternal
-		msg = "output_empty: the sampler's output held no stacks"
+		msg = fmt.Sprintf("%s read no Python stacks from the process%s: is it a Python process, and past its start?",
+			samplerName(e.GetSampler(), e.GetVersion()), onPython(e.GetPythonVersion()))
+		if tail := strings.TrimSpace(e.GetStderrTail()); tail != "" {
+			msg += " The sampler said: " + strings.ReplaceAll(tail, "\n", " / ")
+		}
+	case m.GetUnsupported() != nil:
+		u := m.GetUnsupported()
+		code = connect.CodeFailedPrecondition
+		found := "none"
+		if len(u.GetSamplers()) > 0 {
+			found = strings.Join(u.GetSamplers(), ", ")
+		}
+		msg = fmt.Sprintf("no sampler on the agent can read Python %s (found: %s). %s", u.GetPythonVersion(), found, u.GetHint())
 	default:
 		code = connect.CodeUnknown
 		msg = "the agent's response holds no outcome"
 	}
 	return connect.NewError(code, errors.New(msg))
+}
+
+// samplerName is "austin 3.7.0", "austin", or "the sampler".
+func samplerName(sampler, version string) string {
+	switch {
+	case sampler == "":
+		return "the sampler"
+	case version == "":
+		return sampler
+	}
+	return sampler + " " + version
+}
+
+// onPython is " on Python 3.11", or "" when the version is unknown.
+func onPython(v string) string {
+	if v == "" {
+		return ""
+	}
+	return " on Python " + v
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -125,6 +126,9 @@ func pySpyCmd(fs *flag.FlagSet) action {
 	nonblocking := fs.Bool("nonblocking", false, "do not pause the target while sampling (less accurate)")
 	locals := fs.Bool("locals", false, "include each frame's local variables")
 	subprocesses := fs.Bool("subprocesses", false, "also dump the target's child processes")
+	gil := fs.Bool("gil", false, "keep only the thread holding the GIL")
+	var threads threadsFlag
+	fs.Var(&threads, "threads", "keep only these threads: comma-separated `IDS`, decimal or 0x hex")
 	return func(ctx context.Context, c *call, args []string) error {
 		if args[0] != "dump" {
 			return usagef("unknown pyspy subcommand %q: want dump (record with `agent ctl profile`)", args[0])
@@ -135,7 +139,7 @@ func pySpyCmd(fs *flag.FlagSet) action {
 		}
 		req := &procagentv1.PySpyDumpRequest{
 			Native: *native, NativeAll: *nativeAll, Nonblocking: *nonblocking,
-			Locals: *locals, Subprocesses: *subprocesses,
+			Locals: *locals, Subprocesses: *subprocesses, Gil: *gil, Threads: threads,
 		}
 		if actor != "" {
 			req.Target = &procagentv1.PySpyDumpRequest_ActorId{ActorId: actor}
@@ -171,6 +175,8 @@ func profileCmd(fs *flag.FlagSet) action {
 	gil := fs.Bool("gil", false, "sample only the thread holding the GIL")
 	subprocesses := fs.Bool("subprocesses", false, "also profile the target's child processes")
 	nonblocking := fs.Bool("nonblocking", false, "do not pause the target while sampling (less accurate)")
+	var threads threadsFlag
+	fs.Var(&threads, "threads", "keep only the samples of these threads: comma-separated `IDS`, decimal or 0x hex")
 	return func(ctx context.Context, c *call, args []string) error {
 		actor, pid, err := target.resolve(args)
 		if err != nil {
@@ -189,6 +195,7 @@ func profileCmd(fs *flag.FlagSet) action {
 		req := &procagentv1.PySpyProfileRequest{
 			Duration: durationpb.New(*duration), RateHz: uint32(*rate), Format: f,
 			Native: *native, Idle: *idle, Gil: *gil, Subprocesses: *subprocesses, Nonblocking: *nonblocking,
+			Threads: threads,
 		}
 		if actor != "" {
 			req.Target = &procagentv1.PySpyProfileRequest_ActorId{ActorId: actor}
@@ -216,6 +223,9 @@ func profileCmd(fs *flag.FlagSet) action {
 				okRes.Profile = nil // in the file
 			}
 			return p.message(res.Msg)
+		}
+		if okRes.GetFormat() == procagentv1.ProfileFormat_PROFILE_FORMAT_PPROF {
+			openHint(c, *out.path)
 		}
 		return p.table(
 			[]string{"file", *out.path},
@@ -283,6 +293,9 @@ func goProfileCmd(fs *flag.FlagSet) action {
 		case *out.path == outStdout && *debug > 0:
 			return nil // the text is the output
 		}
+		if *debug == 0 {
+			openHint(c, *out.path)
+		}
 		return p.table(
 			[]string{"file", *out.path},
 			[]string{"name", m.GetName()},
@@ -290,4 +303,42 @@ func goProfileCmd(fs *flag.FlagSet) action {
 			[]string{"bytes", formatUint(uint64(len(m.GetProfile())))},
 		)
 	}
+}
+
+// openHint tells, on stderr, how to open a pprof profile written to path
+// (none when it went to stdout).
+func openHint(c *call, path string) {
+	if path == "" || path == outStdout {
+		return
+	}
+	fmt.Fprintf(c.stderr, "open it with: go tool pprof -http=: %s\n", path)
+}
+
+// threadsFlag is a comma-separated list of thread ids, decimal or 0x hex.
+type threadsFlag []uint64
+
+func (f *threadsFlag) String() string {
+	if f == nil {
+		return ""
+	}
+	parts := make([]string, len(*f))
+	for i, id := range *f {
+		parts[i] = strconv.FormatUint(id, 10)
+	}
+	return strings.Join(parts, ",")
+}
+
+func (f *threadsFlag) Set(s string) error {
+	for part := range strings.SplitSeq(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		id, err := strconv.ParseUint(part, 0, 64)
+		if err != nil {
+			return fmt.Errorf("thread id %q: want a decimal or 0x hex number", part)
+		}
+		*f = append(*f, id)
+	}
+	return nil
 }

@@ -98,8 +98,8 @@ func TestGoProfile(t *testing.T) {
 			if r.code != exitOK {
 				t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
 			}
-			if !strings.Contains(r.stderr, "recording… 0s/1s") {
-				t.Errorf("stderr %q shows no progress", r.stderr)
+			if want := "open it with: go tool pprof -http=: " + out; !strings.Contains(r.stderr, want) || strings.Contains(r.stderr, "recording") {
+				t.Errorf("stderr %q: want %q and no progress (not a terminal)", r.stderr, want)
 			}
 			checkProfile(t, out)
 		})
@@ -114,8 +114,8 @@ func TestGoProfile(t *testing.T) {
 		t.Run(protocol+"/block delta", func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "block.pb.gz")
 			r := s.run(t.Context(), protocol, "goprofile", "block", "--duration", "1s", "--out", out)
-			if r.code != exitOK || !strings.Contains(r.stderr, "recording… 0s/1s") || strings.Contains(r.stderr, "warning: ") {
-				t.Fatalf("exit %d, stderr %q: want progress and no warning", r.code, r.stderr)
+			if r.code != exitOK || strings.Contains(r.stderr, "recording") || strings.Contains(r.stderr, "warning: ") {
+				t.Fatalf("exit %d, stderr %q: want no progress (not a terminal) and no warning", r.code, r.stderr)
 			}
 			checkProfile(t, out)
 		})
@@ -152,8 +152,8 @@ func TestProfilingErrors(t *testing.T) {
 		{"dump pid not allowed", []string{"pyspy", "dump", "--pid", pid}, exitError, "error: permission_denied: "},
 		{"profile pid not allowed", []string{"profile", "--pid", pid, "--duration", "1s", "--out", out}, exitError, "error: permission_denied: "},
 		{"dump unknown actor", []string{"pyspy", "dump", "ghost"}, exitError, "error: not_found: "},
-		{"dump without sampler", []string{"pyspy", "dump", "worker"}, exitError, "binary_not_found: "},
-		{"profile without sampler", []string{"profile", "worker", "--duration", "1s", "--out", out}, exitError, "binary_not_found: "},
+		{"dump without sampler", []string{"pyspy", "dump", "worker"}, exitError, "error: failed_precondition: the agent has no Python sampler: "},
+		{"profile without sampler", []string{"profile", "worker", "--duration", "1s", "--out", out}, exitError, "error: failed_precondition: the agent has no Python sampler: "},
 		{"profile too short", []string{"profile", "worker", "--duration", "10ms", "--out", out}, exitError, "error: invalid_argument: "},
 		{"goprofile unknown", []string{"goprofile", "stack", "--out", out}, exitError, "error: invalid_argument: "},
 		{"goprofile without out", []string{"goprofile", "heap"}, exitUsage, "--out FILE is required"},
@@ -247,15 +247,18 @@ func TestProfileOutcomes(t *testing.T) {
 		wantCode   int
 		wantStderr string
 	}{
-		{"ok", &profiling.Result{Ok: ok}, exitOK, "recording… 0s/1s"},
+		{"ok", &profiling.Result{Ok: ok}, exitOK, ""},
 		{"permission denied", &profiling.Result{PermissionDenied: &profiling.PermissionDenied{Hint: "grant CAP_SYS_PTRACE"}},
-			exitError, "error: permission_denied: the sampler could not attach: grant CAP_SYS_PTRACE"},
+			exitError, "error: permission_denied: the sampler may not read the process: grant CAP_SYS_PTRACE"},
 		{"timed out", &profiling.Result{TimedOut: &profiling.TimedOut{After: 16 * time.Second}},
-			exitError, "timed_out: the sampler was killed after 16s"},
-		{"exit failure", &profiling.Result{ExitFailure: &profiling.ExitFailure{Code: 2, Stderr: "boom\n"}},
-			exitError, "exit_failure: the sampler exited with code 2: boom"},
-		{"output missing", &profiling.Result{OutputMissing: &profiling.OutputMissing{}}, exitError, "output_missing: "},
-		{"output empty", &profiling.Result{OutputEmpty: &profiling.OutputEmpty{}}, exitError, "output_empty: "},
+			exitError, "the sampler did not finish and was stopped after 16s"},
+		{"exit failure", &profiling.Result{ExitFailure: &profiling.ExitFailure{Code: 2, Stderr: "boom\n", Sampler: "austin", Version: "3.7.0", PythonVersion: "3.12"}},
+			exitError, "austin 3.7.0 failed with exit code 2 on Python 3.12: boom"},
+		{"output missing", &profiling.Result{OutputMissing: &profiling.OutputMissing{}}, exitError, "the sampler finished without writing anything"},
+		{"output empty", &profiling.Result{OutputEmpty: &profiling.OutputEmpty{Sampler: "austin", Version: "1.0.1", PythonVersion: "3.11", StderrTail: "a\nb"}},
+			exitError, "austin 1.0.1 read no Python stacks from the process on Python 3.11: is it a Python process, and past its start? The sampler said: a / b"},
+		{"unsupported", &profiling.Result{Unsupported: &profiling.Unsupported{PythonVersion: "3.11", Samplers: []string{"austin 1.0.1 (/usr/bin/austin)"}, Hint: "use austin 3.5 or later"}},
+			exitError, "error: failed_precondition: no sampler on the agent can read Python 3.11 (found: austin 1.0.1 (/usr/bin/austin)). use austin 3.5 or later"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -283,5 +286,62 @@ func TestProfileOutcomes(t *testing.T) {
 				t.Errorf("summary %v", kv)
 			}
 		})
+	}
+}
+
+func TestProgressBar(t *testing.T) {
+	for _, tc := range []struct {
+		done, total time.Duration
+		want        string
+	}{
+		{0, 10 * time.Second, "[··········]"},
+		{3 * time.Second, 10 * time.Second, "[###·······]"},
+		{10 * time.Second, 10 * time.Second, "[##########]"},
+		{20 * time.Second, 10 * time.Second, "[##########]"},
+		{time.Second, 0, "[##########]"},
+	} {
+		if got := bar(tc.done, tc.total, 10); got != tc.want {
+			t.Errorf("bar(%v, %v) = %q, want %q", tc.done, tc.total, got, tc.want)
+		}
+	}
+	var buf strings.Builder
+	progress(&buf, time.Second)()
+	if buf.Len() != 0 {
+		t.Errorf("progress wrote %q to a writer that is no terminal", buf.String())
+	}
+}
+
+func TestOneLine(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"python3 worker.py", "python3 worker.py"},
+		{"python3 -u -c import os\nwhile True: pass", "python3 -u -c import os …"},
+		{strings.Repeat("x", 12), "xxxxxxxxxx …"},
+	} {
+		if got := oneLine(tc.in, 10+len("python3 -u -c import os")*boolInt(strings.HasPrefix(tc.in, "python"))); got != tc.want {
+			t.Errorf("oneLine(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func TestThreadsFlag(t *testing.T) {
+	var f threadsFlag
+	if err := f.Set("12, 0x1f"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Set("7"); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.String(); got != "12,31,7" {
+		t.Errorf("threads = %q, want 12,31,7", got)
+	}
+	if err := f.Set("main"); err == nil {
+		t.Error("a thread name was taken for an id")
 	}
 }

@@ -4,23 +4,24 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"time"
 )
 
-// progress shows "recording… 3s/10s" on w while a recording of total
-// runs, until the returned stop is called: in place every second on a
-// terminal, a line every 5 s otherwise.
+// progress shows a countdown bar, "recording [#####·····] 3s/10s", in
+// place on w every second while a recording of total runs, until the
+// returned stop is called; nothing when w is not a terminal (a script's
+// stderr stays clean).
 func progress(w io.Writer, total time.Duration) (stop func()) {
-	tty := isTerminal(w)
-	every, format := 5*time.Second, "recording… %v/%v\n"
-	if tty {
-		every, format = time.Second, "\rrecording… %v/%v\033[K"
+	if !isTerminal(w) {
+		return func() {}
 	}
+	every := time.Second
 	start := time.Now()
 	show := func() {
 		elapsed := min(time.Since(start), total).Truncate(time.Second)
-		fmt.Fprintf(w, format, elapsed, total)
+		fmt.Fprintf(w, "\rrecording %s %v/%v\033[K", bar(elapsed, total, 20), elapsed, total)
 	}
 	done := make(chan struct{})
 	var wg sync.WaitGroup
@@ -40,10 +41,18 @@ func progress(w io.Writer, total time.Duration) (stop func()) {
 	return func() {
 		close(done)
 		wg.Wait()
-		if tty {
-			fmt.Fprintln(w)
-		}
+		fmt.Fprintln(w)
 	}
+}
+
+// bar draws done/total as width cells: "[#####·····]".
+func bar(done, total time.Duration, width int) string {
+	n := width
+	if total > 0 {
+		n = int(int64(width) * int64(done) / int64(total))
+	}
+	n = min(max(n, 0), width)
+	return "[" + strings.Repeat("#", n) + strings.Repeat("·", width-n) + "]"
 }
 
 // isTerminal reports whether w is a terminal.

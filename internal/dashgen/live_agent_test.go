@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -55,6 +56,13 @@ func (a *liveAgent) call(t *testing.T, method, body string) (int, string) {
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	// The token file's path is on the agent's output ("procagent token file PATH").
+	if _, rest, ok := strings.Cut(a.proc.out.String(), "procagent token file "); ok {
+		path, _, _ := strings.Cut(rest, "\n")
+		if tok, err := os.ReadFile(strings.TrimSpace(path)); err == nil {
+			req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(tok)))
+		}
+	}
 	resp, err := a.client.Do(req)
 	if err != nil {
 		t.Fatalf("%s: %v", method, err)

@@ -1,5 +1,7 @@
 // Package osproc is the one place that reads /proc: statm (the resident
-// and virtual size of a process), the process tree and the command line.
+// and virtual size of a process), the process tree, the command line and
+// the Python version a process runs (ReadPythonVersion: the executable's
+// name, else the libpython in its maps).
 // Every reader takes the procfs root: DefaultRoot in production, a
 // testdata directory in tests.
 //

@@ -2458,7 +2458,13 @@ type PySpyDumpRequest struct {
 	// locals includes each frame's local variables.
 	Locals bool `protobuf:"varint,6,opt,name=locals,proto3" json:"locals,omitempty"`
 	// subprocesses also dumps each child process of the target's tree.
-	Subprocesses  bool `protobuf:"varint,7,opt,name=subprocesses,proto3" json:"subprocesses,omitempty"`
+	Subprocesses bool `protobuf:"varint,7,opt,name=subprocesses,proto3" json:"subprocesses,omitempty"`
+	// gil keeps only the thread holding the GIL (a sampler that cannot tell
+	// dumps every thread, with a warning).
+	Gil bool `protobuf:"varint,8,opt,name=gil,proto3" json:"gil,omitempty"`
+	// threads keeps only these threads, by thread id or native id; empty
+	// means every thread.
+	Threads       []uint64 `protobuf:"varint,9,rep,packed,name=threads,proto3" json:"threads,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2553,6 +2559,20 @@ func (x *PySpyDumpRequest) GetSubprocesses() bool {
 	return false
 }
 
+func (x *PySpyDumpRequest) GetGil() bool {
+	if x != nil {
+		return x.Gil
+	}
+	return false
+}
+
+func (x *PySpyDumpRequest) GetThreads() []uint64 {
+	if x != nil {
+		return x.Threads
+	}
+	return nil
+}
+
 type isPySpyDumpRequest_Target interface {
 	isPySpyDumpRequest_Target()
 }
@@ -2585,6 +2605,7 @@ type PySpyDumpResponse struct {
 	//	*PySpyDumpResponse_ExitFailure
 	//	*PySpyDumpResponse_OutputMissing
 	//	*PySpyDumpResponse_OutputEmpty
+	//	*PySpyDumpResponse_Unsupported
 	Outcome       isPySpyDumpResponse_Outcome `protobuf_oneof:"outcome"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2690,6 +2711,15 @@ func (x *PySpyDumpResponse) GetOutputEmpty() *OutputEmpty {
 	return nil
 }
 
+func (x *PySpyDumpResponse) GetUnsupported() *Unsupported {
+	if x != nil {
+		if x, ok := x.Outcome.(*PySpyDumpResponse_Unsupported); ok {
+			return x.Unsupported
+		}
+	}
+	return nil
+}
+
 type isPySpyDumpResponse_Outcome interface {
 	isPySpyDumpResponse_Outcome()
 }
@@ -2729,6 +2759,11 @@ type PySpyDumpResponse_OutputEmpty struct {
 	OutputEmpty *OutputEmpty `protobuf:"bytes,7,opt,name=output_empty,json=outputEmpty,proto3,oneof"`
 }
 
+type PySpyDumpResponse_Unsupported struct {
+	// unsupported says no sampler found can read the target's Python.
+	Unsupported *Unsupported `protobuf:"bytes,8,opt,name=unsupported,proto3,oneof"`
+}
+
 func (*PySpyDumpResponse_Ok) isPySpyDumpResponse_Outcome() {}
 
 func (*PySpyDumpResponse_BinaryNotFound) isPySpyDumpResponse_Outcome() {}
@@ -2742,6 +2777,8 @@ func (*PySpyDumpResponse_ExitFailure) isPySpyDumpResponse_Outcome() {}
 func (*PySpyDumpResponse_OutputMissing) isPySpyDumpResponse_Outcome() {}
 
 func (*PySpyDumpResponse_OutputEmpty) isPySpyDumpResponse_Outcome() {}
+
+func (*PySpyDumpResponse_Unsupported) isPySpyDumpResponse_Outcome() {}
 
 // PySpyProfileRequest asks for a recorded profile of a target.
 type PySpyProfileRequest struct {
@@ -2768,7 +2805,10 @@ type PySpyProfileRequest struct {
 	// subprocesses also profiles the child processes of the target.
 	Subprocesses bool `protobuf:"varint,9,opt,name=subprocesses,proto3" json:"subprocesses,omitempty"`
 	// nonblocking samples without pausing the target (less accurate).
-	Nonblocking   bool `protobuf:"varint,10,opt,name=nonblocking,proto3" json:"nonblocking,omitempty"`
+	Nonblocking bool `protobuf:"varint,10,opt,name=nonblocking,proto3" json:"nonblocking,omitempty"`
+	// threads keeps only the samples of these threads, by the id the
+	// sampler reports; empty means every thread.
+	Threads       []uint64 `protobuf:"varint,11,rep,packed,name=threads,proto3" json:"threads,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2884,6 +2924,13 @@ func (x *PySpyProfileRequest) GetNonblocking() bool {
 	return false
 }
 
+func (x *PySpyProfileRequest) GetThreads() []uint64 {
+	if x != nil {
+		return x.Threads
+	}
+	return nil
+}
+
 type isPySpyProfileRequest_Target interface {
 	isPySpyProfileRequest_Target()
 }
@@ -2916,6 +2963,7 @@ type PySpyProfileResponse struct {
 	//	*PySpyProfileResponse_ExitFailure
 	//	*PySpyProfileResponse_OutputMissing
 	//	*PySpyProfileResponse_OutputEmpty
+	//	*PySpyProfileResponse_Unsupported
 	Outcome       isPySpyProfileResponse_Outcome `protobuf_oneof:"outcome"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -3021,6 +3069,15 @@ func (x *PySpyProfileResponse) GetOutputEmpty() *OutputEmpty {
 	return nil
 }
 
+func (x *PySpyProfileResponse) GetUnsupported() *Unsupported {
+	if x != nil {
+		if x, ok := x.Outcome.(*PySpyProfileResponse_Unsupported); ok {
+			return x.Unsupported
+		}
+	}
+	return nil
+}
+
 type isPySpyProfileResponse_Outcome interface {
 	isPySpyProfileResponse_Outcome()
 }
@@ -3060,6 +3117,11 @@ type PySpyProfileResponse_OutputEmpty struct {
 	OutputEmpty *OutputEmpty `protobuf:"bytes,7,opt,name=output_empty,json=outputEmpty,proto3,oneof"`
 }
 
+type PySpyProfileResponse_Unsupported struct {
+	// unsupported says no sampler found can read the target's Python.
+	Unsupported *Unsupported `protobuf:"bytes,8,opt,name=unsupported,proto3,oneof"`
+}
+
 func (*PySpyProfileResponse_Ok) isPySpyProfileResponse_Outcome() {}
 
 func (*PySpyProfileResponse_BinaryNotFound) isPySpyProfileResponse_Outcome() {}
@@ -3073,6 +3135,8 @@ func (*PySpyProfileResponse_ExitFailure) isPySpyProfileResponse_Outcome() {}
 func (*PySpyProfileResponse_OutputMissing) isPySpyProfileResponse_Outcome() {}
 
 func (*PySpyProfileResponse_OutputEmpty) isPySpyProfileResponse_Outcome() {}
+
+func (*PySpyProfileResponse_Unsupported) isPySpyProfileResponse_Outcome() {}
 
 // PySpyOk is a successful dump or profile.
 type PySpyOk struct {
@@ -3568,7 +3632,13 @@ type ExitFailure struct {
 	// code is the sampler's exit code.
 	Code int32 `protobuf:"varint,1,opt,name=code,proto3" json:"code,omitempty"`
 	// stderr is the sampler's standard error, capped.
-	Stderr        string `protobuf:"bytes,2,opt,name=stderr,proto3" json:"stderr,omitempty"`
+	Stderr string `protobuf:"bytes,2,opt,name=stderr,proto3" json:"stderr,omitempty"`
+	// sampler is the sampler that ran: "py-spy" or "austin".
+	Sampler string `protobuf:"bytes,3,opt,name=sampler,proto3" json:"sampler,omitempty"`
+	// version is that sampler's version, when known.
+	Version string `protobuf:"bytes,4,opt,name=version,proto3" json:"version,omitempty"`
+	// python_version is the target's Python version (e.g. "3.11"), when known.
+	PythonVersion string `protobuf:"bytes,5,opt,name=python_version,json=pythonVersion,proto3" json:"python_version,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3617,6 +3687,27 @@ func (x *ExitFailure) GetStderr() string {
 	return ""
 }
 
+func (x *ExitFailure) GetSampler() string {
+	if x != nil {
+		return x.Sampler
+	}
+	return ""
+}
+
+func (x *ExitFailure) GetVersion() string {
+	if x != nil {
+		return x.Version
+	}
+	return ""
+}
+
+func (x *ExitFailure) GetPythonVersion() string {
+	if x != nil {
+		return x.PythonVersion
+	}
+	return ""
+}
+
 // OutputMissing says the sampler exited cleanly without writing its output.
 type OutputMissing struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -3656,7 +3747,15 @@ func (*OutputMissing) Descriptor() ([]byte, []int) {
 
 // OutputEmpty says the sampler's output held no stacks.
 type OutputEmpty struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// sampler is the sampler that ran: "py-spy" or "austin".
+	Sampler string `protobuf:"bytes,1,opt,name=sampler,proto3" json:"sampler,omitempty"`
+	// version is that sampler's version, when known.
+	Version string `protobuf:"bytes,2,opt,name=version,proto3" json:"version,omitempty"`
+	// python_version is the target's Python version (e.g. "3.11"), when known.
+	PythonVersion string `protobuf:"bytes,3,opt,name=python_version,json=pythonVersion,proto3" json:"python_version,omitempty"`
+	// stderr_tail is the last lines of the sampler's standard error.
+	StderrTail    string `protobuf:"bytes,4,opt,name=stderr_tail,json=stderrTail,proto3" json:"stderr_tail,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3691,6 +3790,99 @@ func (*OutputEmpty) Descriptor() ([]byte, []int) {
 	return file_procagent_v1_procagent_proto_rawDescGZIP(), []int{48}
 }
 
+func (x *OutputEmpty) GetSampler() string {
+	if x != nil {
+		return x.Sampler
+	}
+	return ""
+}
+
+func (x *OutputEmpty) GetVersion() string {
+	if x != nil {
+		return x.Version
+	}
+	return ""
+}
+
+func (x *OutputEmpty) GetPythonVersion() string {
+	if x != nil {
+		return x.PythonVersion
+	}
+	return ""
+}
+
+func (x *OutputEmpty) GetStderrTail() string {
+	if x != nil {
+		return x.StderrTail
+	}
+	return ""
+}
+
+// Unsupported says no sampler found on the agent can read the target's
+// Python version.
+type Unsupported struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// python_version is the target's Python version, e.g. "3.11".
+	PythonVersion string `protobuf:"bytes,1,opt,name=python_version,json=pythonVersion,proto3" json:"python_version,omitempty"`
+	// samplers lists the samplers found, each as "NAME VERSION (PATH)".
+	Samplers []string `protobuf:"bytes,2,rep,name=samplers,proto3" json:"samplers,omitempty"`
+	// hint says which sampler and version would read the target.
+	Hint          string `protobuf:"bytes,3,opt,name=hint,proto3" json:"hint,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Unsupported) Reset() {
+	*x = Unsupported{}
+	mi := &file_procagent_v1_procagent_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Unsupported) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Unsupported) ProtoMessage() {}
+
+func (x *Unsupported) ProtoReflect() protoreflect.Message {
+	mi := &file_procagent_v1_procagent_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Unsupported.ProtoReflect.Descriptor instead.
+func (*Unsupported) Descriptor() ([]byte, []int) {
+	return file_procagent_v1_procagent_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *Unsupported) GetPythonVersion() string {
+	if x != nil {
+		return x.PythonVersion
+	}
+	return ""
+}
+
+func (x *Unsupported) GetSamplers() []string {
+	if x != nil {
+		return x.Samplers
+	}
+	return nil
+}
+
+func (x *Unsupported) GetHint() string {
+	if x != nil {
+		return x.Hint
+	}
+	return ""
+}
+
 // GoProfileRequest asks for a Go runtime profile of the agent itself.
 type GoProfileRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -3712,7 +3904,7 @@ type GoProfileRequest struct {
 
 func (x *GoProfileRequest) Reset() {
 	*x = GoProfileRequest{}
-	mi := &file_procagent_v1_procagent_proto_msgTypes[49]
+	mi := &file_procagent_v1_procagent_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3724,7 +3916,7 @@ func (x *GoProfileRequest) String() string {
 func (*GoProfileRequest) ProtoMessage() {}
 
 func (x *GoProfileRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_procagent_v1_procagent_proto_msgTypes[49]
+	mi := &file_procagent_v1_procagent_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3737,7 +3929,7 @@ func (x *GoProfileRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GoProfileRequest.ProtoReflect.Descriptor instead.
 func (*GoProfileRequest) Descriptor() ([]byte, []int) {
-	return file_procagent_v1_procagent_proto_rawDescGZIP(), []int{49}
+	return file_procagent_v1_procagent_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *GoProfileRequest) GetName() string {
@@ -3780,7 +3972,7 @@ type GoProfileResponse struct {
 
 func (x *GoProfileResponse) Reset() {
 	*x = GoProfileResponse{}
-	mi := &file_procagent_v1_procagent_proto_msgTypes[50]
+	mi := &file_procagent_v1_procagent_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3792,7 +3984,7 @@ func (x *GoProfileResponse) String() string {
 func (*GoProfileResponse) ProtoMessage() {}
 
 func (x *GoProfileResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_procagent_v1_procagent_proto_msgTypes[50]
+	mi := &file_procagent_v1_procagent_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3805,7 +3997,7 @@ func (x *GoProfileResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GoProfileResponse.ProtoReflect.Descriptor instead.
 func (*GoProfileResponse) Descriptor() ([]byte, []int) {
-	return file_procagent_v1_procagent_proto_rawDescGZIP(), []int{50}
+	return file_procagent_v1_procagent_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *GoProfileResponse) GetProfile() []byte {
@@ -4005,7 +4197,7 @@ const file_procagent_v1_procagent_proto_rawDesc = "" +
 	"\falt_env_vars\x18\b \x03(\tR\n" +
 	"altEnvVars\"I\n" +
 	"\x12ConfigDumpResponse\x123\n" +
-	"\aentries\x18\x01 \x03(\v2\x19.procagent.v1.ConfigEntryR\aentries\"\xe2\x01\n" +
+	"\aentries\x18\x01 \x03(\v2\x19.procagent.v1.ConfigEntryR\aentries\"\x8e\x02\n" +
 	"\x10PySpyDumpRequest\x12\x1b\n" +
 	"\bactor_id\x18\x01 \x01(\tH\x00R\aactorId\x12\x12\n" +
 	"\x03pid\x18\x02 \x01(\x03H\x00R\x03pid\x12\x16\n" +
@@ -4014,8 +4206,10 @@ const file_procagent_v1_procagent_proto_rawDesc = "" +
 	"native_all\x18\x04 \x01(\bR\tnativeAll\x12 \n" +
 	"\vnonblocking\x18\x05 \x01(\bR\vnonblocking\x12\x16\n" +
 	"\x06locals\x18\x06 \x01(\bR\x06locals\x12\"\n" +
-	"\fsubprocesses\x18\a \x01(\bR\fsubprocessesB\b\n" +
-	"\x06target\"\xdd\x03\n" +
+	"\fsubprocesses\x18\a \x01(\bR\fsubprocesses\x12\x10\n" +
+	"\x03gil\x18\b \x01(\bR\x03gil\x12\x18\n" +
+	"\athreads\x18\t \x03(\x04R\athreadsB\b\n" +
+	"\x06target\"\x9c\x04\n" +
 	"\x11PySpyDumpResponse\x12'\n" +
 	"\x02ok\x18\x01 \x01(\v2\x15.procagent.v1.PySpyOkH\x00R\x02ok\x12H\n" +
 	"\x10binary_not_found\x18\x02 \x01(\v2\x1c.procagent.v1.BinaryNotFoundH\x00R\x0ebinaryNotFound\x12M\n" +
@@ -4023,8 +4217,9 @@ const file_procagent_v1_procagent_proto_rawDesc = "" +
 	"\ttimed_out\x18\x04 \x01(\v2\x16.procagent.v1.TimedOutH\x00R\btimedOut\x12>\n" +
 	"\fexit_failure\x18\x05 \x01(\v2\x19.procagent.v1.ExitFailureH\x00R\vexitFailure\x12D\n" +
 	"\x0eoutput_missing\x18\x06 \x01(\v2\x1b.procagent.v1.OutputMissingH\x00R\routputMissing\x12>\n" +
-	"\foutput_empty\x18\a \x01(\v2\x19.procagent.v1.OutputEmptyH\x00R\voutputEmptyB\t\n" +
-	"\aoutcome\"\xd9\x02\n" +
+	"\foutput_empty\x18\a \x01(\v2\x19.procagent.v1.OutputEmptyH\x00R\voutputEmpty\x12=\n" +
+	"\vunsupported\x18\b \x01(\v2\x19.procagent.v1.UnsupportedH\x00R\vunsupportedB\t\n" +
+	"\aoutcome\"\xf3\x02\n" +
 	"\x13PySpyProfileRequest\x12\x1b\n" +
 	"\bactor_id\x18\x01 \x01(\tH\x00R\aactorId\x12\x12\n" +
 	"\x03pid\x18\x02 \x01(\x03H\x00R\x03pid\x125\n" +
@@ -4036,8 +4231,9 @@ const file_procagent_v1_procagent_proto_rawDesc = "" +
 	"\x03gil\x18\b \x01(\bR\x03gil\x12\"\n" +
 	"\fsubprocesses\x18\t \x01(\bR\fsubprocesses\x12 \n" +
 	"\vnonblocking\x18\n" +
-	" \x01(\bR\vnonblockingB\b\n" +
-	"\x06target\"\xe0\x03\n" +
+	" \x01(\bR\vnonblocking\x12\x18\n" +
+	"\athreads\x18\v \x03(\x04R\athreadsB\b\n" +
+	"\x06target\"\x9f\x04\n" +
 	"\x14PySpyProfileResponse\x12'\n" +
 	"\x02ok\x18\x01 \x01(\v2\x15.procagent.v1.PySpyOkH\x00R\x02ok\x12H\n" +
 	"\x10binary_not_found\x18\x02 \x01(\v2\x1c.procagent.v1.BinaryNotFoundH\x00R\x0ebinaryNotFound\x12M\n" +
@@ -4045,7 +4241,8 @@ const file_procagent_v1_procagent_proto_rawDesc = "" +
 	"\ttimed_out\x18\x04 \x01(\v2\x16.procagent.v1.TimedOutH\x00R\btimedOut\x12>\n" +
 	"\fexit_failure\x18\x05 \x01(\v2\x19.procagent.v1.ExitFailureH\x00R\vexitFailure\x12D\n" +
 	"\x0eoutput_missing\x18\x06 \x01(\v2\x1b.procagent.v1.OutputMissingH\x00R\routputMissing\x12>\n" +
-	"\foutput_empty\x18\a \x01(\v2\x19.procagent.v1.OutputEmptyH\x00R\voutputEmptyB\t\n" +
+	"\foutput_empty\x18\a \x01(\v2\x19.procagent.v1.OutputEmptyH\x00R\voutputEmpty\x12=\n" +
+	"\vunsupported\x18\b \x01(\v2\x19.procagent.v1.UnsupportedH\x00R\vunsupportedB\t\n" +
 	"\aoutcome\"\x87\x02\n" +
 	"\aPySpyOk\x12\x10\n" +
 	"\x03pid\x18\x01 \x01(\x03R\x03pid\x12\x16\n" +
@@ -4081,12 +4278,24 @@ const file_procagent_v1_procagent_proto_rawDesc = "" +
 	"\x10PermissionDenied\x12\x12\n" +
 	"\x04hint\x18\x01 \x01(\tR\x04hint\";\n" +
 	"\bTimedOut\x12/\n" +
-	"\x05after\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\x05after\"9\n" +
+	"\x05after\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\x05after\"\x94\x01\n" +
 	"\vExitFailure\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\x05R\x04code\x12\x16\n" +
-	"\x06stderr\x18\x02 \x01(\tR\x06stderr\"\x0f\n" +
-	"\rOutputMissing\"\r\n" +
-	"\vOutputEmpty\"s\n" +
+	"\x06stderr\x18\x02 \x01(\tR\x06stderr\x12\x18\n" +
+	"\asampler\x18\x03 \x01(\tR\asampler\x12\x18\n" +
+	"\aversion\x18\x04 \x01(\tR\aversion\x12%\n" +
+	"\x0epython_version\x18\x05 \x01(\tR\rpythonVersion\"\x0f\n" +
+	"\rOutputMissing\"\x89\x01\n" +
+	"\vOutputEmpty\x12\x18\n" +
+	"\asampler\x18\x01 \x01(\tR\asampler\x12\x18\n" +
+	"\aversion\x18\x02 \x01(\tR\aversion\x12%\n" +
+	"\x0epython_version\x18\x03 \x01(\tR\rpythonVersion\x12\x1f\n" +
+	"\vstderr_tail\x18\x04 \x01(\tR\n" +
+	"stderrTail\"d\n" +
+	"\vUnsupported\x12%\n" +
+	"\x0epython_version\x18\x01 \x01(\tR\rpythonVersion\x12\x1a\n" +
+	"\bsamplers\x18\x02 \x03(\tR\bsamplers\x12\x12\n" +
+	"\x04hint\x18\x03 \x01(\tR\x04hint\"s\n" +
 	"\x10GoProfileRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x125\n" +
 	"\bduration\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\bduration\x12\x14\n" +
@@ -4144,7 +4353,7 @@ func file_procagent_v1_procagent_proto_rawDescGZIP() []byte {
 }
 
 var file_procagent_v1_procagent_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_procagent_v1_procagent_proto_msgTypes = make([]protoimpl.MessageInfo, 52)
+var file_procagent_v1_procagent_proto_msgTypes = make([]protoimpl.MessageInfo, 53)
 var file_procagent_v1_procagent_proto_goTypes = []any{
 	(Status)(0),                       // 0: procagent.v1.Status
 	(ProfileFormat)(0),                // 1: procagent.v1.ProfileFormat
@@ -4197,27 +4406,28 @@ var file_procagent_v1_procagent_proto_goTypes = []any{
 	(*ExitFailure)(nil),               // 48: procagent.v1.ExitFailure
 	(*OutputMissing)(nil),             // 49: procagent.v1.OutputMissing
 	(*OutputEmpty)(nil),               // 50: procagent.v1.OutputEmpty
-	(*GoProfileRequest)(nil),          // 51: procagent.v1.GoProfileRequest
-	(*GoProfileResponse)(nil),         // 52: procagent.v1.GoProfileResponse
-	nil,                               // 53: procagent.v1.Frame.LocalsEntry
-	(*timestamppb.Timestamp)(nil),     // 54: google.protobuf.Timestamp
-	(*structpb.Struct)(nil),           // 55: google.protobuf.Struct
-	(*durationpb.Duration)(nil),       // 56: google.protobuf.Duration
-	(*structpb.Value)(nil),            // 57: google.protobuf.Value
+	(*Unsupported)(nil),               // 51: procagent.v1.Unsupported
+	(*GoProfileRequest)(nil),          // 52: procagent.v1.GoProfileRequest
+	(*GoProfileResponse)(nil),         // 53: procagent.v1.GoProfileResponse
+	nil,                               // 54: procagent.v1.Frame.LocalsEntry
+	(*timestamppb.Timestamp)(nil),     // 55: google.protobuf.Timestamp
+	(*structpb.Struct)(nil),           // 56: google.protobuf.Struct
+	(*durationpb.Duration)(nil),       // 57: google.protobuf.Duration
+	(*structpb.Value)(nil),            // 58: google.protobuf.Value
 }
 var file_procagent_v1_procagent_proto_depIdxs = []int32{
 	0,  // 0: procagent.v1.State.status:type_name -> procagent.v1.Status
 	3,  // 1: procagent.v1.State.actor:type_name -> procagent.v1.ActorState
-	54, // 2: procagent.v1.State.timestamp:type_name -> google.protobuf.Timestamp
+	55, // 2: procagent.v1.State.timestamp:type_name -> google.protobuf.Timestamp
 	4,  // 3: procagent.v1.ActorState.supervision_events:type_name -> procagent.v1.SupervisionEvent
 	0,  // 4: procagent.v1.SupervisionEvent.status:type_name -> procagent.v1.Status
-	54, // 5: procagent.v1.SupervisionEvent.time:type_name -> google.protobuf.Timestamp
-	55, // 6: procagent.v1.ActorSpec.params:type_name -> google.protobuf.Struct
+	55, // 5: procagent.v1.SupervisionEvent.time:type_name -> google.protobuf.Timestamp
+	56, // 6: procagent.v1.ActorSpec.params:type_name -> google.protobuf.Struct
 	5,  // 7: procagent.v1.CreateOrUpdateRequest.spec:type_name -> procagent.v1.ActorSpec
 	2,  // 8: procagent.v1.CreateOrUpdateResponse.state:type_name -> procagent.v1.State
 	2,  // 9: procagent.v1.StopResponse.state:type_name -> procagent.v1.State
 	2,  // 10: procagent.v1.GetStateResponse.state:type_name -> procagent.v1.State
-	56, // 11: procagent.v1.KeepaliveGetStateRequest.ttl:type_name -> google.protobuf.Duration
+	57, // 11: procagent.v1.KeepaliveGetStateRequest.ttl:type_name -> google.protobuf.Duration
 	2,  // 12: procagent.v1.KeepaliveGetStateResponse.state:type_name -> procagent.v1.State
 	2,  // 13: procagent.v1.StreamStateResponse.state:type_name -> procagent.v1.State
 	0,  // 14: procagent.v1.StatusRun.status:type_name -> procagent.v1.Status
@@ -4227,16 +4437,16 @@ var file_procagent_v1_procagent_proto_depIdxs = []int32{
 	19, // 18: procagent.v1.WaitRankStatusResponse.overlay:type_name -> procagent.v1.StatusOverlay
 	0,  // 19: procagent.v1.ListEntry.status:type_name -> procagent.v1.Status
 	25, // 20: procagent.v1.ListResponse.actors:type_name -> procagent.v1.ListEntry
-	57, // 21: procagent.v1.SendRequest.payload:type_name -> google.protobuf.Value
+	58, // 21: procagent.v1.SendRequest.payload:type_name -> google.protobuf.Value
 	2,  // 22: procagent.v1.SendResponse.state:type_name -> procagent.v1.State
-	57, // 23: procagent.v1.SendResponse.reply:type_name -> google.protobuf.Value
+	58, // 23: procagent.v1.SendResponse.reply:type_name -> google.protobuf.Value
 	31, // 24: procagent.v1.QueryChildResponse.result:type_name -> procagent.v1.IntrospectResult
 	32, // 25: procagent.v1.IntrospectResult.proc:type_name -> procagent.v1.ProcNode
 	33, // 26: procagent.v1.IntrospectResult.actor:type_name -> procagent.v1.ActorNode
 	0,  // 27: procagent.v1.ActorNode.status:type_name -> procagent.v1.Status
-	54, // 28: procagent.v1.ActorNode.created_at:type_name -> google.protobuf.Timestamp
-	54, // 29: procagent.v1.ActorNode.last_handler_at:type_name -> google.protobuf.Timestamp
-	54, // 30: procagent.v1.ActorNode.failed_at:type_name -> google.protobuf.Timestamp
+	55, // 28: procagent.v1.ActorNode.created_at:type_name -> google.protobuf.Timestamp
+	55, // 29: procagent.v1.ActorNode.last_handler_at:type_name -> google.protobuf.Timestamp
+	55, // 30: procagent.v1.ActorNode.failed_at:type_name -> google.protobuf.Timestamp
 	35, // 31: procagent.v1.ConfigDumpResponse.entries:type_name -> procagent.v1.ConfigEntry
 	41, // 32: procagent.v1.PySpyDumpResponse.ok:type_name -> procagent.v1.PySpyOk
 	45, // 33: procagent.v1.PySpyDumpResponse.binary_not_found:type_name -> procagent.v1.BinaryNotFound
@@ -4245,57 +4455,59 @@ var file_procagent_v1_procagent_proto_depIdxs = []int32{
 	48, // 36: procagent.v1.PySpyDumpResponse.exit_failure:type_name -> procagent.v1.ExitFailure
 	49, // 37: procagent.v1.PySpyDumpResponse.output_missing:type_name -> procagent.v1.OutputMissing
 	50, // 38: procagent.v1.PySpyDumpResponse.output_empty:type_name -> procagent.v1.OutputEmpty
-	56, // 39: procagent.v1.PySpyProfileRequest.duration:type_name -> google.protobuf.Duration
-	1,  // 40: procagent.v1.PySpyProfileRequest.format:type_name -> procagent.v1.ProfileFormat
-	41, // 41: procagent.v1.PySpyProfileResponse.ok:type_name -> procagent.v1.PySpyOk
-	45, // 42: procagent.v1.PySpyProfileResponse.binary_not_found:type_name -> procagent.v1.BinaryNotFound
-	46, // 43: procagent.v1.PySpyProfileResponse.permission_denied:type_name -> procagent.v1.PermissionDenied
-	47, // 44: procagent.v1.PySpyProfileResponse.timed_out:type_name -> procagent.v1.TimedOut
-	48, // 45: procagent.v1.PySpyProfileResponse.exit_failure:type_name -> procagent.v1.ExitFailure
-	49, // 46: procagent.v1.PySpyProfileResponse.output_missing:type_name -> procagent.v1.OutputMissing
-	50, // 47: procagent.v1.PySpyProfileResponse.output_empty:type_name -> procagent.v1.OutputEmpty
-	42, // 48: procagent.v1.PySpyOk.processes:type_name -> procagent.v1.ProcessStacks
-	1,  // 49: procagent.v1.PySpyOk.format:type_name -> procagent.v1.ProfileFormat
-	43, // 50: procagent.v1.ProcessStacks.threads:type_name -> procagent.v1.ThreadStack
-	44, // 51: procagent.v1.ThreadStack.frames:type_name -> procagent.v1.Frame
-	53, // 52: procagent.v1.Frame.locals:type_name -> procagent.v1.Frame.LocalsEntry
-	56, // 53: procagent.v1.TimedOut.after:type_name -> google.protobuf.Duration
-	56, // 54: procagent.v1.GoProfileRequest.duration:type_name -> google.protobuf.Duration
-	6,  // 55: procagent.v1.ProcAgentService.CreateOrUpdate:input_type -> procagent.v1.CreateOrUpdateRequest
-	8,  // 56: procagent.v1.ProcAgentService.Stop:input_type -> procagent.v1.StopRequest
-	10, // 57: procagent.v1.ProcAgentService.StopAll:input_type -> procagent.v1.StopAllRequest
-	12, // 58: procagent.v1.ProcAgentService.GetState:input_type -> procagent.v1.GetStateRequest
-	14, // 59: procagent.v1.ProcAgentService.KeepaliveGetState:input_type -> procagent.v1.KeepaliveGetStateRequest
-	16, // 60: procagent.v1.ProcAgentService.StreamState:input_type -> procagent.v1.StreamStateRequest
-	20, // 61: procagent.v1.ProcAgentService.GetRankStatus:input_type -> procagent.v1.GetRankStatusRequest
-	22, // 62: procagent.v1.ProcAgentService.WaitRankStatus:input_type -> procagent.v1.WaitRankStatusRequest
-	24, // 63: procagent.v1.ProcAgentService.List:input_type -> procagent.v1.ListRequest
-	27, // 64: procagent.v1.ProcAgentService.Send:input_type -> procagent.v1.SendRequest
-	29, // 65: procagent.v1.ProcAgentService.QueryChild:input_type -> procagent.v1.QueryChildRequest
-	34, // 66: procagent.v1.ProcAgentService.ConfigDump:input_type -> procagent.v1.ConfigDumpRequest
-	37, // 67: procagent.v1.ProcAgentService.PySpyDump:input_type -> procagent.v1.PySpyDumpRequest
-	39, // 68: procagent.v1.ProcAgentService.PySpyProfile:input_type -> procagent.v1.PySpyProfileRequest
-	51, // 69: procagent.v1.ProcAgentService.GoProfile:input_type -> procagent.v1.GoProfileRequest
-	7,  // 70: procagent.v1.ProcAgentService.CreateOrUpdate:output_type -> procagent.v1.CreateOrUpdateResponse
-	9,  // 71: procagent.v1.ProcAgentService.Stop:output_type -> procagent.v1.StopResponse
-	11, // 72: procagent.v1.ProcAgentService.StopAll:output_type -> procagent.v1.StopAllResponse
-	13, // 73: procagent.v1.ProcAgentService.GetState:output_type -> procagent.v1.GetStateResponse
-	15, // 74: procagent.v1.ProcAgentService.KeepaliveGetState:output_type -> procagent.v1.KeepaliveGetStateResponse
-	17, // 75: procagent.v1.ProcAgentService.StreamState:output_type -> procagent.v1.StreamStateResponse
-	21, // 76: procagent.v1.ProcAgentService.GetRankStatus:output_type -> procagent.v1.GetRankStatusResponse
-	23, // 77: procagent.v1.ProcAgentService.WaitRankStatus:output_type -> procagent.v1.WaitRankStatusResponse
-	26, // 78: procagent.v1.ProcAgentService.List:output_type -> procagent.v1.ListResponse
-	28, // 79: procagent.v1.ProcAgentService.Send:output_type -> procagent.v1.SendResponse
-	30, // 80: procagent.v1.ProcAgentService.QueryChild:output_type -> procagent.v1.QueryChildResponse
-	36, // 81: procagent.v1.ProcAgentService.ConfigDump:output_type -> procagent.v1.ConfigDumpResponse
-	38, // 82: procagent.v1.ProcAgentService.PySpyDump:output_type -> procagent.v1.PySpyDumpResponse
-	40, // 83: procagent.v1.ProcAgentService.PySpyProfile:output_type -> procagent.v1.PySpyProfileResponse
-	52, // 84: procagent.v1.ProcAgentService.GoProfile:output_type -> procagent.v1.GoProfileResponse
-	70, // [70:85] is the sub-list for method output_type
-	55, // [55:70] is the sub-list for method input_type
-	55, // [55:55] is the sub-list for extension type_name
-	55, // [55:55] is the sub-list for extension extendee
-	0,  // [0:55] is the sub-list for field type_name
+	51, // 39: procagent.v1.PySpyDumpResponse.unsupported:type_name -> procagent.v1.Unsupported
+	57, // 40: procagent.v1.PySpyProfileRequest.duration:type_name -> google.protobuf.Duration
+	1,  // 41: procagent.v1.PySpyProfileRequest.format:type_name -> procagent.v1.ProfileFormat
+	41, // 42: procagent.v1.PySpyProfileResponse.ok:type_name -> procagent.v1.PySpyOk
+	45, // 43: procagent.v1.PySpyProfileResponse.binary_not_found:type_name -> procagent.v1.BinaryNotFound
+	46, // 44: procagent.v1.PySpyProfileResponse.permission_denied:type_name -> procagent.v1.PermissionDenied
+	47, // 45: procagent.v1.PySpyProfileResponse.timed_out:type_name -> procagent.v1.TimedOut
+	48, // 46: procagent.v1.PySpyProfileResponse.exit_failure:type_name -> procagent.v1.ExitFailure
+	49, // 47: procagent.v1.PySpyProfileResponse.output_missing:type_name -> procagent.v1.OutputMissing
+	50, // 48: procagent.v1.PySpyProfileResponse.output_empty:type_name -> procagent.v1.OutputEmpty
+	51, // 49: procagent.v1.PySpyProfileResponse.unsupported:type_name -> procagent.v1.Unsupported
+	42, // 50: procagent.v1.PySpyOk.processes:type_name -> procagent.v1.ProcessStacks
+	1,  // 51: procagent.v1.PySpyOk.format:type_name -> procagent.v1.ProfileFormat
+	43, // 52: procagent.v1.ProcessStacks.threads:type_name -> procagent.v1.ThreadStack
+	44, // 53: procagent.v1.ThreadStack.frames:type_name -> procagent.v1.Frame
+	54, // 54: procagent.v1.Frame.locals:type_name -> procagent.v1.Frame.LocalsEntry
+	57, // 55: procagent.v1.TimedOut.after:type_name -> google.protobuf.Duration
+	57, // 56: procagent.v1.GoProfileRequest.duration:type_name -> google.protobuf.Duration
+	6,  // 57: procagent.v1.ProcAgentService.CreateOrUpdate:input_type -> procagent.v1.CreateOrUpdateRequest
+	8,  // 58: procagent.v1.ProcAgentService.Stop:input_type -> procagent.v1.StopRequest
+	10, // 59: procagent.v1.ProcAgentService.StopAll:input_type -> procagent.v1.StopAllRequest
+	12, // 60: procagent.v1.ProcAgentService.GetState:input_type -> procagent.v1.GetStateRequest
+	14, // 61: procagent.v1.ProcAgentService.KeepaliveGetState:input_type -> procagent.v1.KeepaliveGetStateRequest
+	16, // 62: procagent.v1.ProcAgentService.StreamState:input_type -> procagent.v1.StreamStateRequest
+	20, // 63: procagent.v1.ProcAgentService.GetRankStatus:input_type -> procagent.v1.GetRankStatusRequest
+	22, // 64: procagent.v1.ProcAgentService.WaitRankStatus:input_type -> procagent.v1.WaitRankStatusRequest
+	24, // 65: procagent.v1.ProcAgentService.List:input_type -> procagent.v1.ListRequest
+	27, // 66: procagent.v1.ProcAgentService.Send:input_type -> procagent.v1.SendRequest
+	29, // 67: procagent.v1.ProcAgentService.QueryChild:input_type -> procagent.v1.QueryChildRequest
+	34, // 68: procagent.v1.ProcAgentService.ConfigDump:input_type -> procagent.v1.ConfigDumpRequest
+	37, // 69: procagent.v1.ProcAgentService.PySpyDump:input_type -> procagent.v1.PySpyDumpRequest
+	39, // 70: procagent.v1.ProcAgentService.PySpyProfile:input_type -> procagent.v1.PySpyProfileRequest
+	52, // 71: procagent.v1.ProcAgentService.GoProfile:input_type -> procagent.v1.GoProfileRequest
+	7,  // 72: procagent.v1.ProcAgentService.CreateOrUpdate:output_type -> procagent.v1.CreateOrUpdateResponse
+	9,  // 73: procagent.v1.ProcAgentService.Stop:output_type -> procagent.v1.StopResponse
+	11, // 74: procagent.v1.ProcAgentService.StopAll:output_type -> procagent.v1.StopAllResponse
+	13, // 75: procagent.v1.ProcAgentService.GetState:output_type -> procagent.v1.GetStateResponse
+	15, // 76: procagent.v1.ProcAgentService.KeepaliveGetState:output_type -> procagent.v1.KeepaliveGetStateResponse
+	17, // 77: procagent.v1.ProcAgentService.StreamState:output_type -> procagent.v1.StreamStateResponse
+	21, // 78: procagent.v1.ProcAgentService.GetRankStatus:output_type -> procagent.v1.GetRankStatusResponse
+	23, // 79: procagent.v1.ProcAgentService.WaitRankStatus:output_type -> procagent.v1.WaitRankStatusResponse
+	26, // 80: procagent.v1.ProcAgentService.List:output_type -> procagent.v1.ListResponse
+	28, // 81: procagent.v1.ProcAgentService.Send:output_type -> procagent.v1.SendResponse
+	30, // 82: procagent.v1.ProcAgentService.QueryChild:output_type -> procagent.v1.QueryChildResponse
+	36, // 83: procagent.v1.ProcAgentService.ConfigDump:output_type -> procagent.v1.ConfigDumpResponse
+	38, // 84: procagent.v1.ProcAgentService.PySpyDump:output_type -> procagent.v1.PySpyDumpResponse
+	40, // 85: procagent.v1.ProcAgentService.PySpyProfile:output_type -> procagent.v1.PySpyProfileResponse
+	53, // 86: procagent.v1.ProcAgentService.GoProfile:output_type -> procagent.v1.GoProfileResponse
+	72, // [72:87] is the sub-list for method output_type
+	57, // [57:72] is the sub-list for method input_type
+	57, // [57:57] is the sub-list for extension type_name
+	57, // [57:57] is the sub-list for extension extendee
+	0,  // [0:57] is the sub-list for field type_name
 }
 
 func init() { file_procagent_v1_procagent_proto_init() }
@@ -4322,6 +4534,7 @@ func file_procagent_v1_procagent_proto_init() {
 		(*PySpyDumpResponse_ExitFailure)(nil),
 		(*PySpyDumpResponse_OutputMissing)(nil),
 		(*PySpyDumpResponse_OutputEmpty)(nil),
+		(*PySpyDumpResponse_Unsupported)(nil),
 	}
 	file_procagent_v1_procagent_proto_msgTypes[37].OneofWrappers = []any{
 		(*PySpyProfileRequest_ActorId)(nil),
@@ -4335,6 +4548,7 @@ func file_procagent_v1_procagent_proto_init() {
 		(*PySpyProfileResponse_ExitFailure)(nil),
 		(*PySpyProfileResponse_OutputMissing)(nil),
 		(*PySpyProfileResponse_OutputEmpty)(nil),
+		(*PySpyProfileResponse_Unsupported)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -4342,7 +4556,7 @@ func file_procagent_v1_procagent_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_procagent_v1_procagent_proto_rawDesc), len(file_procagent_v1_procagent_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   52,
+			NumMessages:   53,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
