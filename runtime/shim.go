@@ -199,8 +199,20 @@ func reapAll() {
 	}
 }
 
-// childrenOf lists the pids whose parent is ppid, from /proc.
+// childrenOf lists the pids whose parent is ppid, from /proc: from the
+// children file of each of ppid's threads where the kernel has them (a few
+// reads), else by reading every process's stat (a scan of the whole
+// table, which 500 shims ending at once would each repeat).
 func childrenOf(ppid int) []int {
+	if kids, ok := taskChildren(ppid); ok {
+		return kids
+	}
+	return scanChildren(ppid)
+}
+
+// scanChildren lists the pids whose parent is ppid by reading the stat of
+// every process.
+func scanChildren(ppid int) []int {
 	ents, err := os.ReadDir("/proc")
 	if err != nil {
 		return nil
@@ -216,6 +228,29 @@ func childrenOf(ppid int) []int {
 		}
 	}
 	return out
+}
+
+// taskChildren reads /proc/PID/task/TID/children of every thread of pid;
+// ok is false when the kernel has no such files.
+func taskChildren(pid int) (kids []int, ok bool) {
+	dir := "/proc/" + strconv.Itoa(pid) + "/task"
+	tasks, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, false
+	}
+	for _, task := range tasks {
+		b, err := os.ReadFile(dir + "/" + task.Name() + "/children") //nolint:gosec // a /proc path built from a pid and a thread id
+		if err != nil {
+			continue // the thread ended, or the kernel has no children files
+		}
+		ok = true
+		for _, f := range strings.Fields(string(b)) {
+			if kid, err := strconv.Atoi(f); err == nil {
+				kids = append(kids, kid)
+			}
+		}
+	}
+	return kids, ok
 }
 
 // parentOf reads the parent pid of pid from /proc/PID/stat.

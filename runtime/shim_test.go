@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -304,5 +305,27 @@ func TestExecAllow(t *testing.T) {
 		case !tt.ok && !errors.Is(err, ErrExecNotAllowed):
 			t.Errorf("allow %q, argv0 %s: %v, want ErrExecNotAllowed", tt.allow, tt.argv0, err)
 		}
+	}
+}
+
+// TestTaskChildren: the children files of the threads list the same
+// children as a scan of every process's parent.
+func TestTaskChildren(t *testing.T) {
+	for range 3 {
+		cmd := exec.CommandContext(t.Context(), "sleep", "30")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	}
+	kids, ok := taskChildren(os.Getpid())
+	if !ok {
+		t.Skip("the kernel has no /proc/PID/task/TID/children")
+	}
+	scanned := scanChildren(os.Getpid())
+	slices.Sort(kids)
+	slices.Sort(scanned)
+	if len(kids) < 3 || !slices.Equal(kids, scanned) {
+		t.Errorf("children files list %v, the scan %v; want the same three or more", kids, scanned)
 	}
 }
