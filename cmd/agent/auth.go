@@ -103,7 +103,8 @@ func (a authConfig) guard(reads bool, next http.Handler) http.Handler {
 }
 
 // bearerToken returns the credentials of an Authorization header of the
-// Bearer scheme, whose name is case-insensitive (RFC 7235).
+// Bearer scheme, whose name is case-insensitive like every HTTP
+// authentication scheme's.
 func bearerToken(h string) (string, bool) {
 	scheme, tok, ok := strings.Cut(strings.TrimSpace(h), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {

@@ -116,8 +116,7 @@ func TestE2ECollectorNeverAnswers(t *testing.T) {
 // agent's start and comes up later receives the agent's export once it is
 // up; meanwhile the agent serves, and the exit code is unaffected.
 func TestE2ECollectorDownFromTheStart(t *testing.T) {
-	col := testenv.StartCollector(t)
-	col.Stop()
+	col := testenv.NewCollector(t)
 	a := startAgentEnv(t, []string{"OTEL_METRIC_EXPORT_INTERVAL=300", "OTEL_BSP_SCHEDULE_DELAY=200", "OTEL_EXPORTER_OTLP_TIMEOUT=1000"},
 		"--otlp-endpoint", "http://"+col.Endpoint(), "--flush-timeout", "1s")
 	a.mustCtl(t, "create", "echo", "echo")

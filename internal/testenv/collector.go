@@ -34,6 +34,16 @@ type Collector struct {
 // in t.Cleanup. Without the binary the test fails in CI and is skipped elsewhere.
 func StartCollector(t testing.TB) *Collector {
 	t.Helper()
+	c := NewCollector(t)
+	c.Start()
+	return c
+}
+
+// NewCollector is StartCollector without the start: the collector's config, port and files
+// are chosen, and nothing listens on Endpoint until Start. It stands for a collector that
+// is down when its clients start.
+func NewCollector(t testing.TB) *Collector {
+	t.Helper()
 	bin := otelcolBinary(t)
 	dir := t.TempDir()
 	c := &Collector{
@@ -52,7 +62,6 @@ func StartCollector(t testing.TB) *Collector {
 			t.Errorf("stop collector: %v", err)
 		}
 	})
-	c.Start()
 	return c
 }
 
