@@ -82,7 +82,7 @@ e2e: deps otelcol ## run the end-to-end tests through the real binary (and the d
 	PROCAGENT_OTELCOL="$$(bash scripts/otelcol.sh | tail -1)" $(GO) test $(E2EFLAGS) -run E2E ./cmd/... ./internal/dashgen/
 
 # Fuzz targets `make fuzz` runs, each as PACKAGE:TARGET, for FUZZTIME each.
-FUZZ_TARGETS ?= ./procagent:FuzzValidateID ./procagent:FuzzOverlayMerge ./procagent:FuzzActorParams \
+FUZZ_TARGETS ?= ./procagent:FuzzValidateID ./internal/ranks:FuzzOverlayMerge ./procagent:FuzzActorParams \
   ./procagent:FuzzConfigFile ./procagent:FuzzParseDuration ./profiling:FuzzParsePySpyDump \
   ./profiling:FuzzParsePySpyRaw ./profiling:FuzzParseAustin ./profiling:FuzzParseAustinWhere \
   ./internal/osproc:FuzzParseStatm ./internal/osproc:FuzzParseChildren ./internal/ctl:FuzzArgs
@@ -92,7 +92,7 @@ FUZZTIME ?= 5s
 fuzz: ## run each fuzz target (FUZZ_TARGETS) for FUZZTIME; seeds under each package's testdata/fuzz
 	@for t in $(FUZZ_TARGETS); do \
 	  echo "+ $(GO) test -run '^$$' -fuzz '^$${t#*:}$$' -fuzztime $(FUZZTIME) $${t%%:*}"; \
-	  $(GO) test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) "$${t%%:*}"; \
+	  $(GO) test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) "$${t%%:*}" || exit 1; \
 	done
 
 .PHONY: dashboards
@@ -162,6 +162,10 @@ bench: ## run benchmarks (BENCHPKGS) into bin/bench.txt, then print the ratios; 
 .PHONY: soak
 soak: build ## ~60 s of mixed load on a real agent; fails on growth of RSS, heap, goroutines, threads or fds, or a worker left (SOAKTIME)
 	$(GO) run ./cmd/soak -agent bin/agent -duration $(if $(filter undefined,$(origin SOAKTIME)),60s,$(SOAKTIME))
+
+.PHONY: bench-fleet
+bench-fleet: ## `mesh create` + `mesh wait --min RUNNING` across 10, 100 and 1,000 in-process agents (BenchmarkMeshCreateWait)
+	$(GO) test -run '^$$' -bench BenchmarkMeshCreateWait -benchtime 3x -benchmem ./mesh/
 
 .PHONY: bench-peers
 bench-peers: ## procagent beside hollywood, protoactor-go, node-exporter and process-exporter; writes BENCHMARKS.md (~10 min)

@@ -5,18 +5,19 @@ import (
 	"fmt"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/procagent/procagent/internal/ranks"
 )
 
-// Expected conditions, checked with errors.Is; service.go maps them to
-// Connect codes.
+// Expected conditions, checked with errors.Is; the RPC edge maps them to
+// Connect codes (rpcserver/errors.go).
 var (
-	// ErrInvalidID is a resource id that is not [a-z][a-z0-9_-]{0,62} or
-	// label-<id>.
+	// ErrInvalidID is a resource id ValidateID refuses.
 	ErrInvalidID = errors.New("invalid resource id")
 	// ErrInvalidArgument is a malformed request (bad params, ttl, ...).
 	ErrInvalidArgument = errors.New("invalid argument")
 	// ErrInvalidOverlay is a malformed status overlay.
-	ErrInvalidOverlay = errors.New("invalid status overlay")
+	ErrInvalidOverlay = ranks.ErrInvalid
 	// ErrNotFound is an unknown id or introspection ref.
 	ErrNotFound = errors.New("not found")
 	// ErrStopping is returned for requests that change state after StopAll.

@@ -1,7 +1,6 @@
 package procagent
 
 import (
-	"encoding/binary"
 	"slices"
 	"strings"
 	"testing"
@@ -28,55 +27,6 @@ func FuzzValidateID(f *testing.F) {
 		}
 		if len(err.Error()) > 400 {
 			t.Fatalf("the error for a %d-byte id is %d bytes long", len(id), len(err.Error()))
-		}
-	})
-}
-
-// overlayFrom reads runs of (start, length, status) from b.
-func overlayFrom(b []byte) StatusOverlay {
-	var o StatusOverlay
-	for len(b) >= 5 {
-		start := uint64(binary.LittleEndian.Uint16(b))
-		n := uint64(b[2])
-		st := runtime.Status(int(b[3]) % int(runtime.NumStatuses))
-		o = append(o, StatusRun{Start: start, End: start + n, Status: st})
-		b = b[5:]
-	}
-	return o
-}
-
-// statusAt is the status of rank r in o, painted in order, right wins, and
-// whether some run covers it.
-func statusAt(runs []StatusRun, r uint64) (runtime.Status, bool) {
-	var st runtime.Status
-	found := false
-	for _, run := range runs {
-		if run.Start <= r && r < run.End {
-			st, found = run.Status, true
-		}
-	}
-	return st, found
-}
-
-// Merging any two lists of runs gives a valid overlay in which every rank
-// has the status of the last run that covers it.
-func FuzzOverlayMerge(f *testing.F) {
-	f.Add([]byte{0, 0, 4, 2, 0}, []byte{2, 0, 4, 5, 0})
-	f.Add([]byte{}, []byte{1, 0, 1, 1, 0, 1, 0, 1, 1, 0})
-	f.Add([]byte{255, 255, 255, 7, 0}, []byte{0, 0, 0, 3, 0})
-	f.Fuzz(func(t *testing.T, a, b []byte) {
-		left, right := overlayFrom(a), overlayFrom(b)
-		got := left.Merge(right)
-		if err := got.Validate(); err != nil && len(got) > 0 {
-			t.Fatalf("Merge(%v, %v) = %v: %v", left, right, got, err)
-		}
-		all := append(append([]StatusRun(nil), left...), right...)
-		for _, r := range []uint64{0, 1, 2, 3, 100, 255, 256, 65535, 65600} {
-			want, wok := statusAt(all, r)
-			st, ok := statusAt(got, r)
-			if wok != ok || (ok && want != st) {
-				t.Fatalf("rank %d: merged %v (%v), want %v (%v); %v over %v", r, st, ok, want, wok, right, left)
-			}
 		}
 	})
 }

@@ -35,8 +35,18 @@ func formatTime(ts *timestamppb.Timestamp) string {
 	return ts.AsTime().Local().Format("2006-01-02T15:04:05.000Z07:00")
 }
 
-// formatBytes formats a byte count with a binary-unit approximation.
+// formatBytes formats a byte count exactly, with a binary-unit
+// approximation: "512 B", "23907532 (22.8 MiB)".
 func formatBytes(n uint64) string {
+	if n < 1024 {
+		return fmt.Sprintf("%d B", n)
+	}
+	return fmt.Sprintf("%d (%s)", n, humanBytes(n))
+}
+
+// humanBytes formats a byte count compactly in binary units: "512 B",
+// "22.8 MiB".
+func humanBytes(n uint64) string {
 	const unit = 1024
 	if n < unit {
 		return fmt.Sprintf("%d B", n)
@@ -46,7 +56,7 @@ func formatBytes(n uint64) string {
 		div *= unit
 		exp++
 	}
-	return fmt.Sprintf("%d (%.1f %ciB)", n, float64(n)/float64(div), "KMGTPE"[exp])
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 // formatAge formats a duration given in milliseconds.

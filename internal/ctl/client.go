@@ -8,6 +8,7 @@ import (
 
 	"connectrpc.com/connect"
 
+	"github.com/procagent/procagent/mesh"
 	"github.com/procagent/procagent/proto/procagent/v1/procagentv1connect"
 )
 
@@ -34,7 +35,7 @@ func newClient(g *globalFlags) (procagentv1connect.ProcAgentServiceClient, func(
 	transport := &http.Transport{Protocols: &versions}
 	var rt http.RoundTripper = transport
 	if g.token != "" {
-		rt = &bearer{token: g.token, next: transport}
+		rt = mesh.BearerTransport(g.token, transport)
 	}
 	var opts []connect.ClientOption
 	switch g.protocol {
@@ -78,17 +79,4 @@ func baseURL(addr string) (string, error) {
 		u.Host = strings.TrimSuffix(u.Host, ":")
 	}
 	return strings.TrimSuffix(u.String(), "/"), nil
-}
-
-// bearer adds "Authorization: Bearer <token>" to every request.
-type bearer struct {
-	token string
-	next  http.RoundTripper
-}
-
-// RoundTrip implements http.RoundTripper; it leaves req untouched.
-func (b *bearer) RoundTrip(req *http.Request) (*http.Response, error) {
-	req = req.Clone(req.Context())
-	req.Header.Set("Authorization", "Bearer "+b.token)
-	return b.next.RoundTrip(req)
 }

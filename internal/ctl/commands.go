@@ -48,12 +48,16 @@ var commands = []command{
 		maxArgs: 1, timeout: timeoutDefault, setup: queryCmd},
 	{name: "config", args: "", summary: "print the agent's effective configuration (ConfigDump)",
 		timeout: timeoutDefault, setup: configCmd},
+	{name: "mesh", args: "SUBCOMMAND --targets SPEC, a subcommand of\n  create ID TYPE [--params JSON]\n  wait ID --min STATUS\n  stop ID [--reason R]\n  status ID\n  list\n  stopall [--reason R]", summary: "cast a command to every agent of a fleet (a file_sd file, an http_sd URL or host:port list) and print the ranks' merged status",
+		minArgs: 1, maxArgs: 3, timeout: timeoutWait, setup: meshCmd},
 	{name: "pyspy", args: "dump ACTOR|--pid N [--native] [--native-all] [--nonblocking] [--locals] [--subprocesses]", summary: "print the Python stacks of an actor's process, or of an allowed pid (PySpyDump)",
 		minArgs: 1, maxArgs: 2, timeout: timeoutWait, setup: pySpyCmd},
 	{name: "profile", args: "ACTOR|--pid N [--duration D] [--rate HZ] [--format pprof|flamegraph|speedscope|raw] --out FILE", summary: "record a Python profile of an actor's process, or of an allowed pid, into FILE (PySpyProfile)",
 		maxArgs: 1, fileOutput: true, setup: profileCmd},
 	{name: "goprofile", args: "NAME [--duration D] [--debug N] --out FILE", summary: "write a Go profile of the agent (heap, goroutine, allocs, block, mutex, threadcreate, cpu) into FILE (GoProfile)",
 		minArgs: 1, maxArgs: 1, fileOutput: true, setup: goProfileCmd},
+	{name: "top", args: "[--targets SPEC] [--sort KEY] [--interval D] [--once]", summary: "a live view of the agent's actors, or of a fleet of agents (List, QueryChild, GetState, /metrics); q quits",
+		setup: topCmd},
 }
 
 // createCmd is `create ID TYPE`.

@@ -33,11 +33,15 @@ type command struct {
 // against the command's arity.
 type action func(ctx context.Context, c *call, args []string) error
 
-// call is what an action works with: the client and the printer.
+// call is what an action works with: the client and the printer, and
+// for a command that builds clients of its own (top's fleet) the parsed
+// global flags and the environment.
 type call struct {
-	client procagentv1connect.ProcAgentServiceClient
-	out    *printer
-	stderr io.Writer
+	client  procagentv1connect.ProcAgentServiceClient
+	out     *printer
+	stderr  io.Writer
+	globals *globalFlags
+	getenv  func(string) string
 }
 
 // commandByName finds a command of the commands table.
@@ -109,7 +113,7 @@ func (c *command) run(ctx context.Context, global *flag.FlagSet, g *globalFlags,
 		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
-	cl := &call{client: client, out: &printer{w: stdout, json: g.output == outputJSON}, stderr: stderr}
+	cl := &call{client: client, out: &printer{w: stdout, json: g.output == outputJSON}, stderr: stderr, globals: g, getenv: getenv}
 	if err := act(ctx, cl, pos); err != nil {
 		var ue *usageError
 		if errors.As(err, &ue) {

@@ -8,9 +8,11 @@
 // the output formats. The agent's environment reaches it only through the
 // getenv function Run is given.
 //
-// ctl speaks to the agent only through the generated Connect client in
-// proto/procagent/v1/procagentv1connect. Outside its tests it must not
-// import procagent, runtime, telemetry or profiling: it knows the wire
-// contract, not the agent's insides. Its tests serve an in-process agent
-// (server_test.go).
+// ctl speaks to an agent through the generated Connect client in
+// proto/procagent/v1/procagentv1connect, and `top` also reads the agent's
+// /metrics, for what no RPC carries (per-actor memory, the version). The
+// fleet commands (`mesh …`, `top --targets`) go through package mesh, the
+// controller side. Outside its tests ctl must not import procagent,
+// runtime, telemetry or profiling: it knows the wire contract, not the
+// agent's insides. Its tests serve an in-process agent (server_test.go).
 package ctl

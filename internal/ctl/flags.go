@@ -5,11 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"io/fs"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/procagent/procagent/mesh"
 )
 
 // Environment variables `agent ctl` reads; its flags override them.
@@ -208,14 +209,5 @@ func isLoopbackAddr(addr string) bool {
 	if err != nil {
 		return false
 	}
-	u := strings.TrimPrefix(strings.TrimPrefix(base, "http://"), "https://")
-	host, _, err := net.SplitHostPort(u)
-	if err != nil {
-		host = u
-	}
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(strings.Trim(host, "[]"))
-	return ip != nil && ip.IsLoopback()
+	return mesh.IsLoopback(strings.TrimPrefix(strings.TrimPrefix(base, "http://"), "https://"))
 }
