@@ -363,7 +363,6 @@ func labelText(labels map[string]string) string {
 	return cell(strings.Join(parts, ","))
 }
 
-
 // optHuman formats an optional byte count; "-" when unknown.
 func optHuman(n *uint64) string {
 	if n == nil {
