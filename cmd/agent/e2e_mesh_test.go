@@ -18,7 +18,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -131,7 +130,7 @@ func TestE2EMesh(t *testing.T) {
 
 	out, errOut, code = meshCtl(t, append([]string{"mesh", "wait", "job", "--min", "RUNNING", "--timeout", "20s"}, fleet...)...)
 	if want := "ranks 0–2 RUNNING · " + crash + " · " + gone + " · " + late + "\n"; out != want || code != 1 ||
-		errOut != "error: failed_precondition: 3 of 6 ranks below RUNNING: 1 FAILED, 1 TIMEOUT, 1 UNKNOWN\n" {
+		errOut != "agent ctl: 3 of 6 ranks below RUNNING: 1 FAILED, 1 TIMEOUT, 1 UNKNOWN\n" {
 		t.Errorf("mesh wait: exit %d\n%s%s\nwant:\n%s", code, out, errOut, want)
 	}
 
@@ -186,7 +185,6 @@ const fleetSize = 20
 // one series per agent, the inventory's addresses, and the agents' RUNNING
 // actors add up to the fleet.
 func TestE2EMeshPrometheus(t *testing.T) {
-	promBin := prometheusBin(t)
 	dir := t.TempDir()
 	var (
 		addrs  []string
@@ -208,7 +206,7 @@ func TestE2EMeshPrometheus(t *testing.T) {
 	if err := os.WriteFile(inventory, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	prom := startFileSDPrometheus(t, promBin, dir)
+	prom := testenv.StartPrometheusFile(t, fileSDPrometheusConfig(t, dir))
 
 	out, errOut, code := meshCtl(t, "mesh", "create", "w", "echo", "--targets", inventory)
 	if !regexp.MustCompile(`^ranks 0–19 (RUNNING|INITIALIZING)`).MatchString(out) || code != 0 {
@@ -228,7 +226,7 @@ func TestE2EMeshPrometheus(t *testing.T) {
 	testenv.EventuallyWithin(t, 60*time.Second, "every per-agent query answering one series per agent", func() bool {
 		last = ""
 		for _, q := range append(queries, `sum by (instance) (procagent_actors{job="procagent",status="RUNNING"})`) {
-			got, err := prom.instances(t.Context(), q)
+			got, err := instances(t.Context(), prom, q)
 			if err != nil || !slices.Equal(got, sortedCopy(addrs)) {
 				last = fmt.Sprintf("%s: %v %v", q, got, err)
 				return false
@@ -236,10 +234,10 @@ func TestE2EMeshPrometheus(t *testing.T) {
 		}
 		return true
 	})
-	if v, err := prom.scalar(t.Context(), `sum(procagent_actors{job="procagent",status="RUNNING"})`); err != nil || v != fleetSize {
+	if v, err := scalar(t.Context(), prom, `sum(procagent_actors{job="procagent",status="RUNNING"})`); err != nil || v != fleetSize {
 		t.Errorf("RUNNING actors across the fleet = %v (%v), want %d", v, err, fleetSize)
 	}
-	if v, err := prom.scalar(t.Context(), `sum(up{job="procagent"})`); err != nil || v != fleetSize {
+	if v, err := scalar(t.Context(), prom, `sum(up{job="procagent"})`); err != nil || v != fleetSize {
 		t.Errorf("agents up = %v (%v), want %d", v, err, fleetSize)
 	}
 	if _, _, code := meshCtl(t, "mesh", "stopall", "--targets", inventory); code != 0 {
@@ -300,37 +298,11 @@ type dashPanel struct {
 	Panels []dashPanel `json:"panels"`
 }
 
-// prometheusBin is the prometheus binary: $PROCAGENT_PROMETHEUS, else the
-// one on PATH; without one the test fails in CI and is skipped elsewhere,
-// as testenv's harness does.
-func prometheusBin(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("PROCAGENT_PROMETHEUS"); p != "" {
-		return p
-	}
-	p, err := exec.LookPath("prometheus")
-	if err == nil {
-		return p
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("prometheus not found on PATH; run `make deps`")
-	}
-	t.Skip("prometheus not found on PATH; run `make deps` to run this test")
-	return ""
-}
-
-// fileSDPrometheus is a Prometheus process started by the test.
-type fileSDPrometheus struct {
-	url    string
-	client *http.Client
-}
-
-// startFileSDPrometheus runs Prometheus with dashboards/prometheus/
-// prometheus.yml, changed only where a test must: 1 s intervals, its rule
-// file by absolute path, the procagent job's file_sd files under dir/targets,
-// and no collector job (no collector runs here). testenv.StartPrometheus
-// takes static targets; this test is about the file_sd file.
-func startFileSDPrometheus(t *testing.T, bin, dir string) *fileSDPrometheus {
+// fileSDPrometheusConfig writes dashboards/prometheus/prometheus.yml,
+// changed only where a test must: 1 s intervals, its rule file by absolute
+// path, the procagent job's file_sd files under dir/targets, and no
+// collector job (no collector runs here); it returns the file's path.
+func fileSDPrometheusConfig(t *testing.T, dir string) string {
 	t.Helper()
 	promDir := filepath.Join("..", "..", "dashboards", "prometheus")
 	b, err := os.ReadFile(filepath.Join(promDir, "prometheus.yml"))
@@ -370,121 +342,34 @@ func startFileSDPrometheus(t *testing.T, bin, dir string) *fileSDPrometheus {
 	if err := os.WriteFile(config, out, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	addr := testenv.FreeAddr(t)
-	cmd := exec.CommandContext(context.Background(), bin, "--config.file="+config,
-		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+addr)
-	logs := &lockedWriter{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		close(exited)
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(15 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-	})
-	p := &fileSDPrometheus{url: "http://" + addr, client: &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}}
-	testenv.EventuallyWithin(t, 60*time.Second, "prometheus ready", func() bool {
-		select {
-		case <-exited:
-			t.Fatalf("prometheus exited:\n%s", logs)
-		default:
-		}
-		return p.get(t.Context(), "/-/ready", nil) == nil
-	})
-	return p
-}
-
-// get calls path and decodes a JSON answer's data into data (none when
-// nil); an answer other than 200 is an error.
-func (p *fileSDPrometheus) get(ctx context.Context, path string, data any) error {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.url+path, http.NoBody)
-	if err != nil {
-		return err
-	}
-	res, err := p.client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		return err
-	}
-	if res.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s: %s: %s", path, res.Status, body)
-	}
-	if data == nil {
-		return nil
-	}
-	var env struct {
-		Data json.RawMessage `json:"data"`
-	}
-	if err := json.Unmarshal(body, &env); err != nil {
-		return err
-	}
-	return json.Unmarshal(env.Data, data)
-}
-
-// vector evaluates promql now and returns its series' labels and values.
-func (p *fileSDPrometheus) vector(ctx context.Context, promql string) ([]map[string]string, []string, error) {
-	var data struct {
-		Result []struct {
-			Metric map[string]string `json:"metric"`
-			Value  [2]any            `json:"value"`
-		} `json:"result"`
-	}
-	if err := p.get(ctx, "/api/v1/query?"+url.Values{"query": {promql}}.Encode(), &data); err != nil {
-		return nil, nil, err
-	}
-	labels := make([]map[string]string, len(data.Result))
-	values := make([]string, len(data.Result))
-	for i, r := range data.Result {
-		labels[i] = r.Metric
-		values[i], _ = r.Value[1].(string)
-	}
-	return labels, values, nil
+	return config
 }
 
 // instances is the sorted instance labels of promql's series, one per
 // series.
-func (p *fileSDPrometheus) instances(ctx context.Context, promql string) ([]string, error) {
-	labels, _, err := p.vector(ctx, promql)
+func instances(ctx context.Context, prom *testenv.Prometheus, promql string) ([]string, error) {
+	samples, err := prom.Query(ctx, promql)
 	if err != nil {
 		return nil, err
 	}
 	var out []string
-	for _, l := range labels {
-		out = append(out, l["instance"])
+	for _, s := range samples {
+		out = append(out, s.Labels["instance"])
 	}
 	slices.Sort(out)
 	return out, nil
 }
 
 // scalar is the value of promql's one series.
-func (p *fileSDPrometheus) scalar(ctx context.Context, promql string) (float64, error) {
-	_, values, err := p.vector(ctx, promql)
+func scalar(ctx context.Context, prom *testenv.Prometheus, promql string) (float64, error) {
+	samples, err := prom.Query(ctx, promql)
 	if err != nil {
 		return 0, err
 	}
-	if len(values) != 1 {
-		return 0, fmt.Errorf("%s: %d series, want 1", promql, len(values))
+	if len(samples) != 1 {
+		return 0, fmt.Errorf("%s: %d series, want 1", promql, len(samples))
 	}
-	var v float64
-	_, err = fmt.Sscan(values[0], &v)
-	return v, err
+	return samples[0].Value, nil
 }
 
 // sortedCopy is a sorted copy of s.

@@ -19,9 +19,21 @@ func usagef(format string, args ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, args...)}
 }
 
+// partialError is an answer that arrived but is not what the command
+// awaited (some ranks of a fleet below it): exit code 1 and the one line,
+// with no RPC code, since no call failed.
+type partialError struct{ msg string }
+
+func (e *partialError) Error() string { return e.msg }
+
 // reportError prints a failed call's error as "error: <code>: <message>"
-// and returns the exit code.
+// (a partialError as "agent ctl: <message>") and returns the exit code.
 func reportError(stderr io.Writer, err error) int {
+	var pe *partialError
+	if errors.As(err, &pe) {
+		fmt.Fprintf(stderr, "agent ctl: %s\n", pe.msg)
+		return exitError
+	}
 	code := connect.CodeOf(err)
 	msg := err.Error()
 	var ce *connect.Error

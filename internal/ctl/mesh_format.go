@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"connectrpc.com/connect"
-
 	"github.com/procagent/procagent/mesh"
 	procagentv1 "github.com/procagent/procagent/proto/procagent/v1"
 )
@@ -126,8 +124,7 @@ func belowError(n, total int, what string, ranks []mesh.RankResult) error {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[s], statusName(s)))
 		}
 	}
-	return connect.NewError(connect.CodeFailedPrecondition,
-		fmt.Errorf("%d of %d ranks %s: %s", n, total, what, strings.Join(parts, ", ")))
+	return &partialError{msg: fmt.Sprintf("%d of %d ranks %s: %s", n, total, what, strings.Join(parts, ", "))}
 }
 
 // formatSpans is a mesh answer for people: "ranks 0–997 RUNNING · 998

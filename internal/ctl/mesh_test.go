@@ -72,10 +72,10 @@ func TestMeshCommands(t *testing.T) {
 			}
 			check(runMesh(t, protocol, nil, "create", id, "echo", "--targets", fleet), exitError,
 				`^ranks 0–1 (RUNNING|INITIALIZING) · `+regexp.QuoteMeta(poison+" · "+gone)+"\n$",
-				"error: failed_precondition: 2 of 4 ranks not created: 1 FAILED, 1 UNKNOWN\n")
+				"agent ctl: 2 of 4 ranks not created: 1 FAILED, 1 UNKNOWN\n")
 			check(runMesh(t, protocol, nil, "wait", id, "--min", "RUNNING", "--targets", fleet), exitError,
 				"^"+regexp.QuoteMeta("ranks 0–1 RUNNING · "+poison+" · "+gone+"\n")+"$",
-				"error: failed_precondition: 2 of 4 ranks below RUNNING: 1 FAILED, 1 UNKNOWN\n")
+				"agent ctl: 2 of 4 ranks below RUNNING: 1 FAILED, 1 UNKNOWN\n")
 			check(runMesh(t, protocol, map[string]string{envTargets: good}, "wait", id, "--min", "running"), exitOK,
 				"^ranks 0–1 RUNNING\n$", "")
 			check(runMesh(t, protocol, nil, "status", id, "--targets", healthy[1].addr), exitOK, "^rank 0 RUNNING\n$", "")
@@ -83,7 +83,7 @@ func TestMeshCommands(t *testing.T) {
 			r := runMesh(t, protocol, nil, "-o", "json", "status", id, "--targets", fleet)
 			var doc meshJSON
 			if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || r.code != exitError ||
-				r.stderr != "error: failed_precondition: 2 of 4 ranks failed or did not answer: 1 FAILED, 1 UNKNOWN\n" {
+				r.stderr != "agent ctl: 2 of 4 ranks failed or did not answer: 1 FAILED, 1 UNKNOWN\n" {
 				t.Fatalf("status -o json: exit %d, %v, stderr %q:\n%s", r.code, err, r.stderr, r.stdout)
 			}
 			want := meshJSON{Command: "status", ID: id, MinStatus: "STATUS_NOT_EXIST", Ranks: 4, Below: 2,
@@ -107,7 +107,7 @@ func TestMeshCommands(t *testing.T) {
 					t.Errorf("list lacks %q:\n%s", row, r.stdout)
 				}
 			}
-			if r.code != exitError || r.stderr != "error: failed_precondition: 1 of 4 ranks did not answer: 1 UNKNOWN\n" {
+			if r.code != exitError || r.stderr != "agent ctl: 1 of 4 ranks did not answer: 1 UNKNOWN\n" {
 				t.Errorf("list: exit %d, stderr %q", r.code, r.stderr)
 			}
 
@@ -119,7 +119,7 @@ func TestMeshCommands(t *testing.T) {
 	}
 	check := runMesh(t, protocolConnect, nil, "stopall", "--targets", good+","+down)
 	if want := "ranks 0–1 STOPPED: stopped 0 actors · " + strings.Replace(gone, "3", "2", 1) + "\n"; check.stdout != want || check.code != exitError ||
-		check.stderr != "error: failed_precondition: 1 of 3 ranks did not stop cleanly: 1 UNKNOWN\n" {
+		check.stderr != "agent ctl: 1 of 3 ranks did not stop cleanly: 1 UNKNOWN\n" {
 		t.Errorf("stopall: exit %d, stdout %q, stderr %q; want stdout %q", check.code, check.stdout, check.stderr, want)
 	}
 }

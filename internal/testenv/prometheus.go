@@ -54,6 +54,20 @@ func WithPrometheusListenAddr(addr string) PrometheusOption {
 // skipped elsewhere.
 func StartPrometheus(t testing.TB, scrapeTargets []string, scrapeInterval time.Duration, opts ...PrometheusOption) *Prometheus {
 	t.Helper()
+	if scrapeInterval < time.Millisecond {
+		t.Fatalf("start prometheus: scrape interval %v is below 1ms", scrapeInterval)
+	}
+	configPath := filepath.Join(t.TempDir(), "prometheus.yml")
+	if err := os.WriteFile(configPath, prometheusYAML(scrapeTargets, scrapeInterval), 0o600); err != nil {
+		t.Fatalf("start prometheus: %v", err)
+	}
+	return StartPrometheusFile(t, configPath, opts...)
+}
+
+// StartPrometheusFile is StartPrometheus with a config file of the test's own, such as the
+// committed one with its paths and intervals changed: a test about file_sd, rules or jobs.
+func StartPrometheusFile(t testing.TB, configPath string, opts ...PrometheusOption) *Prometheus {
+	t.Helper()
 	bin := prometheusBinary(t)
 	cfg := prometheusConfig{}
 	for _, o := range opts {
@@ -62,19 +76,9 @@ func StartPrometheus(t testing.TB, scrapeTargets []string, scrapeInterval time.D
 	if cfg.listenAddr == "" {
 		cfg.listenAddr = FreeAddr(t)
 	}
-	if scrapeInterval < time.Millisecond {
-		t.Fatalf("start prometheus: scrape interval %v is below 1ms", scrapeInterval)
-	}
-
-	dir := t.TempDir()
-	configPath := filepath.Join(dir, "prometheus.yml")
-	if err := os.WriteFile(configPath, prometheusYAML(scrapeTargets, scrapeInterval), 0o600); err != nil {
-		t.Fatalf("start prometheus: %v", err)
-	}
-	storage := filepath.Join(dir, "data")
 	proc, err := startProcess("prometheus", bin,
 		"--config.file="+configPath,
-		"--storage.tsdb.path="+storage,
+		"--storage.tsdb.path="+filepath.Join(t.TempDir(), "data"),
 		"--web.listen-address="+cfg.listenAddr,
 	)
 	if err != nil {
