@@ -7,6 +7,7 @@ package profiling
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +19,8 @@ import (
 	"time"
 
 	"github.com/google/pprof/profile"
+
+	"github.com/procagent/procagent/internal/testenv"
 )
 
 // workerPython is the interpreter version the workers run.
@@ -120,16 +123,10 @@ func (rig austinRig) startWorker(t *testing.T, script string) int {
 	})
 	pid := cmd.Process.Pid
 	exe := filepath.Join(procRoot, strconv.Itoa(pid), "exe")
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if target, err := os.Readlink(exe); err == nil && strings.HasPrefix(filepath.Base(target), "python3.9") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("worker %d never became Python 3.9", pid)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testenv.EventuallyWithin(t, time.Minute, fmt.Sprintf("worker %d to become Python 3.9", pid), func() bool {
+		target, err := os.Readlink(exe)
+		return err == nil && strings.HasPrefix(filepath.Base(target), "python3.9")
+	})
 	time.Sleep(200 * time.Millisecond) // let it reach its functions
 	return pid
 }
@@ -233,13 +230,7 @@ func TestAustinDumpReal(t *testing.T) {
 func TestAustinDumpChildrenReal(t *testing.T) {
 	rig := realAustin(t)
 	s, pid := rig.s, rig.startWorker(t, parentScript)
-	deadline := time.Now().Add(10 * time.Second)
-	for len(descendants(procRoot, pid)) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the worker started no child")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testenv.EventuallyWithin(t, time.Minute, "the worker's child", func() bool { return len(descendants(procRoot, pid)) > 0 })
 	time.Sleep(300 * time.Millisecond)
 	res := Dump(t.Context(), s, pid, DumpOptions{Subprocesses: true})
 	if res.Ok == nil {

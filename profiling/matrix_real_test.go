@@ -7,6 +7,7 @@ package profiling
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 	"github.com/google/pprof/profile"
 
 	"github.com/procagent/procagent/internal/osproc"
+	"github.com/procagent/procagent/internal/testenv"
 )
 
 // matrixPythons are the minor versions the matrix must cover.
@@ -113,16 +115,10 @@ func startPython(t *testing.T, full string, args ...string) int {
 	})
 	pid := cmd.Process.Pid
 	minor := full[:strings.LastIndex(full, ".")]
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		if v, err := osproc.ReadPythonVersion(procRoot, pid); err == nil && v.String() == minor {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("pid %d never became Python %s", pid, minor)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testenv.EventuallyWithin(t, time.Minute, fmt.Sprintf("pid %d to become Python %s", pid, minor), func() bool {
+		v, err := osproc.ReadPythonVersion(procRoot, pid)
+		return err == nil && v.String() == minor
+	})
 	time.Sleep(300 * time.Millisecond) // let it reach its functions
 	return pid
 }
@@ -173,7 +169,7 @@ func TestPythonMatrixReal(t *testing.T) {
 				// Under load the interpreter may still be importing site
 				// packages: dump until its own code runs.
 				var res Result
-				for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+				for deadline := time.Now().Add(time.Minute); ; time.Sleep(200 * time.Millisecond) {
 					res = Dump(t.Context(), s, pid, DumpOptions{})
 					if res.Ok == nil {
 						t.Fatalf("Dump = %v, want ok", res)
@@ -232,22 +228,17 @@ func TestPythonMatrixReal(t *testing.T) {
 
 			t.Run("subprocesses", func(t *testing.T) {
 				pid := startPython(t, full, "-c", parentScript)
-				deadline := time.Now().Add(15 * time.Second)
-				for {
+				testenv.EventuallyWithin(t, time.Minute, "the worker's Python child", func() bool {
 					kids := descendants(procRoot, pid)
-					if len(kids) > 0 {
-						if v, err := osproc.ReadPythonVersion(procRoot, kids[0]); err == nil && v.String() == minor {
-							break
-						}
+					if len(kids) == 0 {
+						return false
 					}
-					if time.Now().After(deadline) {
-						t.Fatal("the worker started no Python child")
-					}
-					time.Sleep(20 * time.Millisecond)
-				}
+					v, err := osproc.ReadPythonVersion(procRoot, kids[0])
+					return err == nil && v.String() == minor
+				})
 				var res Result
 				var parent, child bool
-				for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+				for deadline := time.Now().Add(time.Minute); ; time.Sleep(200 * time.Millisecond) {
 					res = Dump(t.Context(), s, pid, DumpOptions{Subprocesses: true})
 					if res.Ok == nil {
 						t.Fatalf("Dump = %v, want ok", res)

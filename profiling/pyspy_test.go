@@ -22,6 +22,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/pprof/profile"
+
+	"github.com/procagent/procagent/internal/testenv"
 )
 
 // fakePySpy installs the stand-in as "py-spy" in a temporary directory,
@@ -291,6 +293,13 @@ func TestPySpyDumpTree(t *testing.T) {
 	if err != nil {
 		skipOrFail(t, "python3 not on PATH")
 	}
+	// python3 may be a version manager's shim that runs helpers before it
+	// execs Python (slowly on a loaded machine): run the interpreter itself.
+	exe, err := exec.CommandContext(t.Context(), python, "-c", "import sys; print(sys.executable)").Output()
+	if err != nil {
+		t.Fatalf("python3: %v", err)
+	}
+	python = strings.TrimSpace(string(exe))
 	s, calls := fakePySpy(t, "ok")
 	t.Setenv("FAKE_PYSPY_PYTHON_CHECK", "1")
 	root := exec.CommandContext(t.Context(), python, "-c", `import subprocess, sys, time
@@ -307,22 +316,13 @@ time.sleep(300)
 		_ = root.Wait()
 	})
 	pid := root.Process.Pid
-	// python3 may be a shim that runs helpers before it execs Python: wait
-	// for the two children the script starts.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testenv.EventuallyWithin(t, time.Minute, "the two children the script starts", func() bool {
 		var cmds []string
 		for _, k := range descendants(procRoot, pid) {
 			cmds = append(cmds, command(procRoot, k))
 		}
-		if slices.Contains(cmds, "sleep 300") && slices.ContainsFunc(cmds, func(c string) bool { return strings.HasSuffix(c, "time.sleep(300)") }) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("pid %d has children %q", pid, cmds)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return slices.Contains(cmds, "sleep 300") && slices.ContainsFunc(cmds, func(c string) bool { return strings.HasSuffix(c, "time.sleep(300)") })
+	})
 	kids := descendants(procRoot, pid)
 
 	res := Dump(t.Context(), s, pid, DumpOptions{Subprocesses: true})

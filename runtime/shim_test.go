@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -14,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/procagent/procagent/internal/osproc"
 	"github.com/procagent/procagent/internal/testenv"
 )
 
@@ -42,25 +42,8 @@ func uniqueMarker(t *testing.T) string {
 
 // markerPids lists the live (not zombie) processes whose argv holds marker.
 func markerPids(marker string) []int {
-	ents, err := os.ReadDir("/proc")
-	if err != nil {
-		return nil
-	}
-	var out []int
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == os.Getpid() {
-			continue
-		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
-		if err != nil || !bytes.Contains(b, []byte(marker)) {
-			continue
-		}
-		if s := procStateOf(pid); s != "" && s != "Z" && s != "X" {
-			out = append(out, pid)
-		}
-	}
-	return out
+	pids, _ := osproc.Matching(osproc.DefaultRoot, marker)
+	return slices.DeleteFunc(pids, func(pid int) bool { return pid == os.Getpid() })
 }
 
 // killMarkerOnCleanup kills whatever still carries marker when the test

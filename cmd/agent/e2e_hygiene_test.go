@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"strconv"
@@ -10,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/procagent/procagent/internal/osproc"
 	"github.com/procagent/procagent/internal/testenv"
 )
 
@@ -32,30 +32,8 @@ func newMarker(t *testing.T) string {
 
 // markedPids lists the running (not zombie) processes whose argv holds m.
 func markedPids(m string) []int {
-	ents, err := os.ReadDir("/proc")
-	if err != nil {
-		return nil
-	}
-	var out []int
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
-		if err != nil || !bytes.Contains(b, []byte(m)) {
-			continue
-		}
-		st, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		if i := bytes.LastIndexByte(st, ')'); i >= 0 && i+2 < len(st) && (st[i+2] == 'Z' || st[i+2] == 'X') {
-			continue
-		}
-		out = append(out, pid)
-	}
-	return out
+	pids, _ := osproc.Matching(osproc.DefaultRoot, m)
+	return pids
 }
 
 // treeParams are exec params of a worker that starts a member of its

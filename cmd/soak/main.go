@@ -17,9 +17,12 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/procagent/procagent/internal/osproc"
 )
 
 func main() {
@@ -291,25 +294,8 @@ func (c *client) figures(ctx context.Context, pid int, marker string) (figures, 
 	return f, nil
 }
 
-// marked lists the processes whose argv holds marker.
+// marked lists the live processes whose argv holds marker, but the soak.
 func marked(marker string) []int {
-	ents, err := os.ReadDir("/proc")
-	if err != nil {
-		return nil
-	}
-	var out []int
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == os.Getpid() {
-			continue
-		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
-		if err == nil && bytes.Contains(b, []byte(marker)) {
-			st, _ := os.ReadFile("/proc/" + e.Name() + "/stat")
-			if i := bytes.LastIndexByte(st, ')'); i >= 0 && i+2 < len(st) && st[i+2] != 'Z' {
-				out = append(out, pid)
-			}
-		}
-	}
-	return out
+	pids, _ := osproc.Matching(osproc.DefaultRoot, marker)
+	return slices.DeleteFunc(pids, func(pid int) bool { return pid == os.Getpid() })
 }
