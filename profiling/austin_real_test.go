@@ -127,7 +127,13 @@ func (rig austinRig) startWorker(t *testing.T, script string) int {
 		target, err := os.Readlink(exe)
 		return err == nil && strings.HasPrefix(filepath.Base(target), "python3.9")
 	})
-	time.Sleep(200 * time.Millisecond) // let it reach its functions
+	// Until the interpreter runs the script's own code, a sampler finds
+	// nothing to read: both workers have a function of their own first.
+	first := "busy_worker_fn"
+	if script == parentScript {
+		first = "parent_wait_fn"
+	}
+	dumpUntil(t, rig.s, pid, DumpOptions{}, first)
 	return pid
 }
 
@@ -230,12 +236,7 @@ func TestAustinDumpReal(t *testing.T) {
 func TestAustinDumpChildrenReal(t *testing.T) {
 	rig := realAustin(t)
 	s, pid := rig.s, rig.startWorker(t, parentScript)
-	testenv.EventuallyWithin(t, time.Minute, "the worker's child", func() bool { return len(descendants(procRoot, pid)) > 0 })
-	time.Sleep(300 * time.Millisecond)
-	res := Dump(t.Context(), s, pid, DumpOptions{Subprocesses: true})
-	if res.Ok == nil {
-		t.Fatalf("Dump = %v, want ok", res)
-	}
+	res := dumpUntil(t, s, pid, DumpOptions{Subprocesses: true}, "parent_wait_fn", "child_spin_fn")
 	var leaves []string
 	for _, p := range res.Ok.Processes {
 		for _, th := range p.Threads {

@@ -119,8 +119,29 @@ func startPython(t *testing.T, full string, args ...string) int {
 		v, err := osproc.ReadPythonVersion(procRoot, pid)
 		return err == nil && v.String() == minor
 	})
-	time.Sleep(300 * time.Millisecond) // let it reach its functions
 	return pid
+}
+
+// dumpUntil dumps pid until the dump holds a frame of every name, and
+// returns that dump. The interpreter may still be starting, importing its
+// site packages on a loaded machine: until its own code runs a sampler may
+// find no stacks, or fail, and the dump is tried again, for a minute.
+func dumpUntil(t *testing.T, s Sampler, pid int, opts DumpOptions, names ...string) Result {
+	t.Helper()
+	var res Result
+	testenv.EventuallyWithin(t, time.Minute, fmt.Sprintf("a dump of %d with %v", pid, names), func() bool {
+		res = Dump(t.Context(), s, pid, opts)
+		if res.Ok == nil {
+			return false
+		}
+		for _, name := range names {
+			if _, ok := frameAt(res.Ok.Processes, name); !ok {
+				return false
+			}
+		}
+		return true
+	})
+	return res
 }
 
 // frameAt finds a frame of name in a dump's threads.
@@ -166,20 +187,7 @@ func TestPythonMatrixReal(t *testing.T) {
 				if err != nil || v.String() != minor {
 					t.Fatalf("ReadPythonVersion = %v, %v; want %s", v, err, minor)
 				}
-				// Under load the interpreter may still be importing site
-				// packages: dump until its own code runs.
-				var res Result
-				for deadline := time.Now().Add(time.Minute); ; time.Sleep(200 * time.Millisecond) {
-					res = Dump(t.Context(), s, pid, DumpOptions{})
-					if res.Ok == nil {
-						t.Fatalf("Dump = %v, want ok", res)
-					}
-					_, busy := frameAt(res.Ok.Processes, "busy_worker_fn")
-					_, idle := frameAt(res.Ok.Processes, "idle_waiter_fn")
-					if busy && idle || time.Now().After(deadline) {
-						break
-					}
-				}
+				res := dumpUntil(t, s, pid, DumpOptions{}, "busy_worker_fn", "idle_waiter_fn")
 				for name, line := range map[string]int{"busy_worker_fn": 10, "idle_waiter_fn": 5, "<module>": 13} {
 					f, ok := frameAt(res.Ok.Processes, name)
 					if !ok {
@@ -236,20 +244,8 @@ func TestPythonMatrixReal(t *testing.T) {
 					v, err := osproc.ReadPythonVersion(procRoot, kids[0])
 					return err == nil && v.String() == minor
 				})
-				var res Result
-				var parent, child bool
-				for deadline := time.Now().Add(time.Minute); ; time.Sleep(200 * time.Millisecond) {
-					res = Dump(t.Context(), s, pid, DumpOptions{Subprocesses: true})
-					if res.Ok == nil {
-						t.Fatalf("Dump = %v, want ok", res)
-					}
-					_, parent = frameAt(res.Ok.Processes, "parent_wait_fn")
-					_, child = frameAt(res.Ok.Processes, "child_spin_fn")
-					if parent && child || time.Now().After(deadline) {
-						break
-					}
-				}
-				if len(res.Ok.Processes) != 2 || res.Ok.Processes[0].Pid != pid || !parent || !child {
+				res := dumpUntil(t, s, pid, DumpOptions{Subprocesses: true}, "parent_wait_fn", "child_spin_fn")
+				if len(res.Ok.Processes) != 2 || res.Ok.Processes[0].Pid != pid {
 					t.Errorf("processes %+v", res.Ok.Processes)
 				}
 			})
