@@ -268,7 +268,7 @@ func TestProfilerChoosesReal(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("PATH", t.TempDir()) // neither py-spy nor austin
-	pid := startPythonAbs(t, full)
+	pid := startPythonAbs(t, full, modern)
 
 	p := NewProfiler(nil, WithAllowedPids([]int{pid}), WithPySpyBin(old), WithAustinBin(modern.Path))
 	if got := p.Samplers(); len(got) != 2 || got[0].Version != "1.0.1" || got[1].Version != modern.Version {
@@ -291,8 +291,9 @@ func TestProfilerChoosesReal(t *testing.T) {
 }
 
 // startPythonAbs starts the worker script through the absolute path of
-// pyenv's python3 for version full (PATH is emptied by the caller).
-func startPythonAbs(t *testing.T, full string) int {
+// pyenv's python3 for version full (PATH is emptied by the caller), and
+// waits until s finds it in its own code.
+func startPythonAbs(t *testing.T, full string, s Sampler) int {
 	t.Helper()
 	root := os.Getenv("PYENV_ROOT")
 	if root == "" {
@@ -309,6 +310,6 @@ func startPythonAbs(t *testing.T, full string) int {
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		_ = cmd.Wait()
 	})
-	time.Sleep(300 * time.Millisecond)
+	dumpUntil(t, s, cmd.Process.Pid, DumpOptions{}, "busy_worker_fn")
 	return cmd.Process.Pid
 }
