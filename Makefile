@@ -163,6 +163,10 @@ bench: ## run benchmarks (BENCHPKGS) into bin/bench.txt, then print the ratios; 
 soak: build ## ~60 s of mixed load on a real agent; fails on growth of RSS, heap, goroutines, threads or fds, or a worker left (SOAKTIME)
 	$(GO) run ./cmd/soak -agent bin/agent -duration $(if $(filter undefined,$(origin SOAKTIME)),60s,$(SOAKTIME))
 
+.PHONY: storm
+storm: deps ## 500 exec workers crashing at once against a real agent, alone on the machine (TestE2ECrashStorm)
+	PROCAGENT_STORM_WORKERS=500 $(GO) test -count=1 -v -run '^TestE2ECrashStorm$$' ./cmd/agent/
+
 .PHONY: bench-fleet
 bench-fleet: ## `mesh create` + `mesh wait --min RUNNING` across 10, 100 and 1,000 in-process agents (BenchmarkMeshCreateWait)
 	$(GO) test -run '^$$' -bench BenchmarkMeshCreateWait -benchtime 3x -benchmem ./mesh/
