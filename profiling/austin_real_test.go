@@ -14,7 +14,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -26,8 +25,9 @@ import (
 // workerPython is the interpreter version the workers run.
 const workerPython = "3.9.18"
 
-// workerScript is a Python worker with functions of its own: a busy main
-// thread and an idle one.
+// workerScript is a Python worker with functions of its own on known
+// lines: a busy main thread (busy_worker_fn's loop is line 10) and an idle
+// one (idle_waiter_fn's sleep, line 5). The matrix writes it to worker.py.
 const workerScript = `import threading, time
 
 def idle_waiter_fn():
@@ -113,14 +113,9 @@ func (rig austinRig) startWorker(t *testing.T, script string) int {
 	t.Helper()
 	cmd := exec.CommandContext(t.Context(), rig.python, "-c", script)
 	cmd.Env = rig.env
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	if err := startGroup(t, cmd); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		_ = cmd.Wait()
-	})
 	pid := cmd.Process.Pid
 	exe := filepath.Join(procRoot, strconv.Itoa(pid), "exe")
 	testenv.EventuallyWithin(t, time.Minute, fmt.Sprintf("worker %d to become Python 3.9", pid), func() bool {

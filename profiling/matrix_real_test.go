@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -25,23 +24,6 @@ import (
 
 // matrixPythons are the minor versions the matrix must cover.
 var matrixPythons = []string{"3.8", "3.9", "3.10", "3.11", "3.12", "3.13"}
-
-// matrixWorker is written to worker.py: its own functions on known lines
-// (busy_worker_fn's loop is line 10, idle_waiter_fn's sleep line 5).
-const matrixWorker = `import threading, time
-
-def idle_waiter_fn():
-    while True:
-        time.sleep(0.05)
-
-def busy_worker_fn():
-    x = 0
-    while True:
-        x += sum(range(200))
-
-threading.Thread(target=idle_waiter_fn, name="waiter", daemon=True).start()
-busy_worker_fn()
-`
 
 // modernAustin returns an austin ≥ 3.5: PROCAGENT_AUSTIN_BIN, the one
 // `make deps` built into the repository's .tools/bin, or austin on PATH.
@@ -105,14 +87,9 @@ func startPython(t *testing.T, full string, args ...string) int {
 	}
 	cmd := exec.CommandContext(t.Context(), python, args...)
 	cmd.Env = append(os.Environ(), "PYENV_VERSION="+full)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	if err := startGroup(t, cmd); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		_ = cmd.Wait()
-	})
 	pid := cmd.Process.Pid
 	minor := full[:strings.LastIndex(full, ".")]
 	testenv.EventuallyWithin(t, time.Minute, fmt.Sprintf("pid %d to become Python %s", pid, minor), func() bool {
@@ -167,7 +144,7 @@ func TestPythonMatrixReal(t *testing.T) {
 	}
 	dir := t.TempDir()
 	script := filepath.Join(dir, "worker.py")
-	if err := os.WriteFile(script, []byte(matrixWorker), 0o644); err != nil {
+	if err := os.WriteFile(script, []byte(workerScript), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	for _, minor := range matrixPythons {
@@ -301,15 +278,10 @@ func startPythonAbs(t *testing.T, full string, s Sampler) int {
 		root = filepath.Join(home, ".pyenv")
 	}
 	python := filepath.Join(root, "versions", full, "bin", "python3")
-	cmd := exec.CommandContext(t.Context(), python, "-c", matrixWorker)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	cmd := exec.CommandContext(t.Context(), python, "-c", workerScript)
+	if err := startGroup(t, cmd); err != nil {
 		skipOrFail(t, "start Python "+full+": "+err.Error())
 	}
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		_ = cmd.Wait()
-	})
 	dumpUntil(t, s, cmd.Process.Pid, DumpOptions{}, "busy_worker_fn")
 	return cmd.Process.Pid
 }

@@ -307,14 +307,9 @@ subprocess.Popen(["sleep", "300"])
 subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])
 time.sleep(300)
 `)
-	root.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := root.Start(); err != nil {
+	if err := startGroup(t, root); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		_ = syscall.Kill(-root.Process.Pid, syscall.SIGKILL)
-		_ = root.Wait()
-	})
 	pid := root.Process.Pid
 	testenv.EventuallyWithin(t, time.Minute, "the two children the script starts", func() bool {
 		var cmds []string
@@ -611,4 +606,19 @@ func skipOrFail(t *testing.T, why string) {
 		t.Fatalf("%s: run `make deps` to install what the tests need", why)
 	}
 	t.Skip(why)
+}
+
+// startGroup starts cmd in a process group of its own and kills the whole
+// group at the end of the test, so nothing a worker forked outlives it.
+func startGroup(t *testing.T, cmd *exec.Cmd) error {
+	t.Helper()
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = cmd.Wait()
+	})
+	return nil
 }

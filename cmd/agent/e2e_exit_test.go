@@ -34,19 +34,26 @@ func TestE2EExitCodes(t *testing.T) {
 		const flush = time.Second
 		a := startAgent(t, "--otlp-endpoint", "http://"+testenv.FreeAddr(t), "--flush-timeout", flush.String())
 		a.mustCtl(t, "create", "ok", "echo")
-		start := time.Now()
-		a.mustCtl(t, "stopall")
-		code := a.wait(t)
-		// StopAll → exit is bounded by flush_timeout + the 5 s drain + the
-		// 1 s telemetry release (README, "Stopping"); the slack is for a
-		// loaded machine, the bound is what keeps this from hanging.
-		if took, bound := time.Since(start), flush+drainTimeout+releaseTimeout; took > bound+10*time.Second {
-			t.Errorf("StopAll → exit took %v, bound %v", took, bound)
-		}
-		if code != 0 {
+		if code := a.stopAllWithin(t, flush); code != 0 {
 			t.Fatalf("exit code = %d with an unreachable collector, want 0; stderr:\n%s", code, a.stderr)
 		}
 	})
+}
+
+// stopAllWithin runs `agent ctl stopall` and returns the agent's exit
+// code, failing the test when StopAll → exit overruns its bound:
+// flush_timeout (flush) + the 5 s drain + the 1 s telemetry release
+// (README, "Stopping"). The slack is for a loaded machine; the bound is
+// what keeps a shutdown from hanging.
+func (a *servedAgent) stopAllWithin(t *testing.T, flush time.Duration) int {
+	t.Helper()
+	start := time.Now()
+	a.mustCtl(t, "stopall")
+	code := a.wait(t)
+	if took, bound := time.Since(start), flush+drainTimeout+releaseTimeout; took > bound+10*time.Second {
+		t.Errorf("StopAll → exit took %v, bound %v", took, bound)
+	}
+	return code
 }
 
 // mustCtl runs `agent ctl ARGS…` and fails the test unless it exits 0.
