@@ -81,12 +81,15 @@ test: deps otelcol ## run the unit tests with the race detector (TESTFLAGS, PKGS
 e2e: deps otelcol ## run the end-to-end tests through the real binary (and the dashboards' live test)
 	PROCAGENT_OTELCOL="$$(bash scripts/otelcol.sh | tail -1)" $(GO) test $(E2EFLAGS) -run E2E ./cmd/... ./internal/dashgen/
 
-# Fuzz targets `make fuzz` runs, each as PACKAGE:TARGET, for FUZZTIME each.
+# Fuzz targets `make fuzz` runs, each as PACKAGE:TARGET, for FUZZTIME each. FUZZTIME is a count
+# of executions (Nx), not a duration: Go 1.26's fuzzing coordinator can report the end of a
+# duration as a failure ("context deadline exceeded") when a busy machine delays a worker's
+# answer; a count has no deadline to race, and the same work is done on a fast or slow machine.
 FUZZ_TARGETS ?= ./procagent:FuzzValidateID ./internal/ranks:FuzzOverlayMerge ./procagent:FuzzActorParams \
   ./procagent:FuzzConfigFile ./procagent:FuzzParseDuration ./profiling:FuzzParsePySpyDump \
   ./profiling:FuzzParsePySpyRaw ./profiling:FuzzParseAustin ./profiling:FuzzParseAustinWhere \
   ./internal/osproc:FuzzParseStatm ./internal/osproc:FuzzParseChildren ./internal/ctl:FuzzArgs
-FUZZTIME ?= 5s
+FUZZTIME ?= 20000x
 
 .PHONY: fuzz
 fuzz: ## run each fuzz target (FUZZ_TARGETS) for FUZZTIME; seeds under each package's testdata/fuzz
