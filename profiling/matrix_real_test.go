@@ -285,3 +285,43 @@ func startPythonAbs(t *testing.T, full string, s Sampler) int {
 	dumpUntil(t, s, cmd.Process.Pid, DumpOptions{}, "busy_worker_fn")
 	return cmd.Process.Pid
 }
+
+// TestProfilerNamesNonPythonReal: the real austin 3.7 on a process that
+// runs no Python (as a worker started through pyenv's shell shim is in its
+// first second) fails with its own words, without its coloured banner, and
+// the outcome names what the process runs, so ctl can say what to try.
+func TestProfilerNamesNonPythonReal(t *testing.T) {
+	modern := modernAustin(t)
+	sleep, err := exec.LookPath("sleep")
+	if err != nil {
+		t.Fatal("sleep not on PATH")
+	}
+	wantExe, err := filepath.EvalSymlinks(sleep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := exec.CommandContext(t.Context(), sleep, "60")
+	if err := target.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = target.Process.Kill()
+		_ = target.Wait()
+	})
+	t.Setenv("PATH", t.TempDir()) // the modern austin only
+	pid := target.Process.Pid
+	p := NewProfiler(nil, WithAllowedPids([]int{pid}), WithAustinBin(modern.Path))
+	res, err := p.Dump(t.Context(), Target{Pid: int64(pid)}, DumpOptions{})
+	if err != nil || res.ExitFailure == nil {
+		t.Fatalf("Dump of sleep = %v, %v; want an exit failure", res, err)
+	}
+	f := res.ExitFailure
+	if f.Executable != wantExe || f.PythonVersion != "" || f.Sampler != KindAustin || f.Version != modern.Version {
+		t.Errorf("exit failure names executable %q, Python %q, sampler %s %s; want %q, none, austin %s",
+			f.Executable, f.PythonVersion, f.Sampler, f.Version, wantExe, modern.Version)
+	}
+	if !strings.Contains(f.Stderr, "not a Python") || strings.Contains(f.Stderr, "\x1b") ||
+		strings.Count(f.Stderr, "\n") > 4 {
+		t.Errorf("stderr %q: want austin's sentence in at most 5 lines, without terminal escapes", f.Stderr)
+	}
+}

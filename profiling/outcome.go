@@ -78,11 +78,15 @@ type TimedOut struct{ After time.Duration }
 
 // ExitFailure says the sampler exited with a failure code.
 type ExitFailure struct {
-	Code   int
+	Code int
+	// Stderr is the last lines of the sampler's stderr (stderrTail).
 	Stderr string
 	// Sampler and Version name the sampler that ran; PythonVersion is the
 	// target's ("3.11"), when known.
 	Sampler, Version, PythonVersion string
+	// Executable is the target's executable, when readable: what it runs
+	// when PythonVersion is unknown.
+	Executable string
 }
 
 // OutputMissing says the sampler exited 0 without writing its output.
@@ -95,6 +99,9 @@ type OutputEmpty struct {
 	Sampler, Version, PythonVersion string
 	// StderrTail is the last lines of the sampler's stderr.
 	StderrTail string
+	// Executable is the target's executable, when readable: what it runs
+	// when PythonVersion is unknown.
+	Executable string
 }
 
 // Unsupported says no sampler found can read the target's Python version.

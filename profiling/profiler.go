@@ -203,7 +203,10 @@ func (p *Profiler) allowedPid(pid int64) (int, error) {
 
 // sample runs run with the first sampler that reads pid's Python; none
 // found is a BinaryNotFound outcome, none that can read it Unsupported.
-// Failures are stamped with the sampler, its version and the Python's.
+// Failures are stamped with the sampler, its version, the Python's and the
+// target's executable (what it runs, when that is no Python this can name:
+// a version manager's shell shim still starting, a launcher whose child is
+// the Python).
 func (p *Profiler) sample(pid int, run func(Sampler) Result) Result {
 	if p.missing != nil {
 		return Result{BinaryNotFound: p.missing}
@@ -214,11 +217,17 @@ func (p *Profiler) sample(pid int, run func(Sampler) Result) Result {
 		return Result{Unsupported: unsupported}
 	}
 	r := run(s)
+	if r.ExitFailure == nil && r.OutputEmpty == nil {
+		return r
+	}
+	exe, _ := osproc.Executable(procRoot, pid) // gone or unreadable: ""
 	switch {
 	case r.ExitFailure != nil:
-		r.ExitFailure.Sampler, r.ExitFailure.Version, r.ExitFailure.PythonVersion = s.Kind, s.Version, v.String()
+		f := r.ExitFailure
+		f.Sampler, f.Version, f.PythonVersion, f.Executable = s.Kind, s.Version, v.String(), exe
 	case r.OutputEmpty != nil:
-		r.OutputEmpty.Sampler, r.OutputEmpty.Version, r.OutputEmpty.PythonVersion = s.Kind, s.Version, v.String()
+		e := r.OutputEmpty
+		e.Sampler, e.Version, e.PythonVersion, e.Executable = s.Kind, s.Version, v.String(), exe
 	}
 	return r
 }

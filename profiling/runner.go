@@ -189,7 +189,7 @@ func failure(out runOutput, s Sampler) *Result {
 	case out.code != 0 && permissionDenied(out.stderr):
 		return &Result{PermissionDenied: &PermissionDenied{Hint: permissionHint(s, out.stderr)}}
 	case out.code != 0:
-		return &Result{ExitFailure: &ExitFailure{Code: out.code, Stderr: clean(string(out.stderr))}}
+		return &Result{ExitFailure: &ExitFailure{Code: out.code, Stderr: stderrTail(out.stderr)}}
 	}
 	return nil
 }

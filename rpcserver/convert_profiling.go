@@ -146,6 +146,7 @@ func outcomeToProto(r profiling.Result) (protoreflect.Name, proto.Message) {
 		return "exit_failure", &procagentv1.ExitFailure{
 			Code:   int32(f.Code), //nolint:gosec // an exit code
 			Stderr: f.Stderr, Sampler: f.Sampler, Version: f.Version, PythonVersion: f.PythonVersion,
+			Executable: f.Executable,
 		}
 	case r.OutputMissing != nil:
 		return "output_missing", &procagentv1.OutputMissing{}
@@ -153,6 +154,7 @@ func outcomeToProto(r profiling.Result) (protoreflect.Name, proto.Message) {
 		e := r.OutputEmpty
 		return "output_empty", &procagentv1.OutputEmpty{
 			Sampler: e.Sampler, Version: e.Version, PythonVersion: e.PythonVersion, StderrTail: e.StderrTail,
+			Executable: e.Executable,
 		}
 	case r.Unsupported != nil:
 		u := r.Unsupported

@@ -191,9 +191,9 @@ func TestOutcomeToProto(t *testing.T) {
 		"binary_not_found":  {BinaryNotFound: &profiling.BinaryNotFound{Searched: []string{"PATH"}}},
 		"permission_denied": {PermissionDenied: &profiling.PermissionDenied{Hint: "CAP_SYS_PTRACE"}},
 		"timed_out":         {TimedOut: &profiling.TimedOut{After: time.Second}},
-		"exit_failure":      {ExitFailure: &profiling.ExitFailure{Code: 3, Stderr: "boom", Sampler: "austin", Version: "3.7.0", PythonVersion: "3.11"}},
+		"exit_failure":      {ExitFailure: &profiling.ExitFailure{Code: 3, Stderr: "boom", Sampler: "austin", Version: "3.7.0", PythonVersion: "3.11", Executable: "/usr/bin/python3.11"}},
 		"output_missing":    {OutputMissing: &profiling.OutputMissing{}},
-		"output_empty":      {OutputEmpty: &profiling.OutputEmpty{Sampler: "austin", Version: "1.0.1", PythonVersion: "3.11", StderrTail: "tail"}},
+		"output_empty":      {OutputEmpty: &profiling.OutputEmpty{Sampler: "austin", Version: "1.0.1", PythonVersion: "3.11", StderrTail: "tail", Executable: "/usr/bin/python3"}},
 		"unsupported":       {Unsupported: &profiling.Unsupported{PythonVersion: "3.11", Samplers: []string{"austin 1.0.1 (/a)"}, Hint: "h"}},
 	}
 	for kind, r := range results {
@@ -219,7 +219,8 @@ func TestOutcomeToProto(t *testing.T) {
 	if err := setOutcome(dump, results["output_empty"]); err != nil {
 		t.Fatal(err)
 	}
-	if e := dump.GetOutputEmpty(); e.GetSampler() != "austin" || e.GetVersion() != "1.0.1" || e.GetPythonVersion() != "3.11" || e.GetStderrTail() != "tail" {
+	if e := dump.GetOutputEmpty(); e.GetSampler() != "austin" || e.GetVersion() != "1.0.1" || e.GetPythonVersion() != "3.11" || e.GetStderrTail() != "tail" ||
+		e.GetExecutable() != "/usr/bin/python3" {
 		t.Errorf("output_empty = %v", e)
 	}
 	if err := setOutcome(dump, results["unsupported"]); err != nil {
@@ -231,7 +232,7 @@ func TestOutcomeToProto(t *testing.T) {
 	if err := setOutcome(dump, results["exit_failure"]); err != nil {
 		t.Fatal(err)
 	}
-	if f := dump.GetExitFailure(); f.GetSampler() != "austin" || f.GetVersion() != "3.7.0" || f.GetPythonVersion() != "3.11" {
+	if f := dump.GetExitFailure(); f.GetSampler() != "austin" || f.GetVersion() != "3.7.0" || f.GetPythonVersion() != "3.11" || f.GetExecutable() != "/usr/bin/python3.11" {
 		t.Errorf("exit_failure = %v", f)
 	}
 	if err := setOutcome(&procagentv1.PySpyDumpResponse{}, profiling.Result{}); err == nil {

@@ -62,7 +62,8 @@ func outcomeError(m outcome) error {
 		f := m.GetExitFailure()
 		code = connect.CodeInternal
 		msg = fmt.Sprintf("%s failed with exit code %d%s: %s", samplerName(f.GetSampler(), f.GetVersion()), f.GetCode(),
-			onPython(f.GetPythonVersion()), strings.TrimSpace(f.GetStderr()))
+			onPython(f.GetPythonVersion()), joinLines(f.GetStderr()))
+		msg = withHint(msg, notPython(f.GetPythonVersion(), f.GetExecutable()))
 	case m.GetOutputMissing() != nil:
 		code = connect.CodeInternal
 		msg = "the sampler finished without writing anything: try again; if it persists, the sampler cannot read this process"
@@ -71,9 +72,10 @@ func outcomeError(m outcome) error {
 		code = connect.CodeInternal
 		msg = fmt.Sprintf("%s read no Python stacks from the process%s: is it a Python process, and past its start?",
 			samplerName(e.GetSampler(), e.GetVersion()), onPython(e.GetPythonVersion()))
-		if tail := strings.TrimSpace(e.GetStderrTail()); tail != "" {
-			msg += " The sampler said: " + strings.ReplaceAll(tail, "\n", " / ")
+		if tail := joinLines(e.GetStderrTail()); tail != "" {
+			msg += " The sampler said: " + tail
 		}
+		msg = withHint(msg, notPython(e.GetPythonVersion(), e.GetExecutable()))
 	case m.GetUnsupported() != nil:
 		u := m.GetUnsupported()
 		code = connect.CodeFailedPrecondition
@@ -98,6 +100,54 @@ func samplerName(sampler, version string) string {
 		return sampler
 	}
 	return sampler + " " + version
+}
+
+// joinLines puts a sampler's stderr on one line: the lines of a
+// paragraph (samplers wrap their sentences) joined by spaces, paragraphs
+// by " / ".
+func joinLines(s string) string {
+	var paras []string
+	var para []string
+	flush := func() {
+		if len(para) > 0 {
+			paras = append(paras, strings.Join(para, " "))
+			para = para[:0]
+		}
+	}
+	for l := range strings.Lines(s) {
+		if l = strings.TrimSpace(l); l == "" {
+			flush()
+			continue
+		}
+		para = append(para, l)
+	}
+	flush()
+	return strings.Join(paras, " / ")
+}
+
+// notPython says what the target runs when the agent named no Python in it
+// (its executable names no version and no libpython is mapped), and what
+// to try: a version manager's shim (pyenv's is a shell script) runs before
+// the interpreter replaces it, and a launcher may run Python as its child.
+// "" when the version is known or the executable unread.
+func notPython(pythonVersion, executable string) string {
+	if pythonVersion != "" || executable == "" {
+		return ""
+	}
+	return fmt.Sprintf("The process runs %s, in which the agent finds no Python: if it is still starting "+
+		"(a version manager's shim, such as pyenv's, runs before the interpreter), try again in a moment; "+
+		"if Python runs as its child, add --subprocesses.", executable)
+}
+
+// withHint appends the sentence hint to msg, ending msg's sentence first.
+func withHint(msg, hint string) string {
+	switch {
+	case hint == "":
+		return msg
+	case strings.HasSuffix(msg, ".") || strings.HasSuffix(msg, "?"):
+		return msg + " " + hint
+	}
+	return msg + ". " + hint
 }
 
 // onPython is " on Python 3.11", or "" when the version is unknown.

@@ -2,6 +2,7 @@ package osproc
 
 import (
 	"errors"
+	"os"
 	"testing"
 )
 
@@ -31,5 +32,21 @@ func TestCommand(t *testing.T) {
 				t.Errorf("Command(%q, %d) = %q, want %q", tt.root, tt.pid, got, tt.want)
 			}
 		})
+	}
+}
+
+func TestExecutable(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := Executable(DefaultRoot, os.Getpid()); err != nil || got != self {
+		t.Errorf("Executable(self) = %q, %v; want %q", got, err, self)
+	}
+	if _, err := Executable("testdata/proc", 99); !errors.Is(err, ErrProcessGone) {
+		t.Errorf("Executable(gone) error = %v, want ErrProcessGone", err)
+	}
+	if _, err := Executable(t.TempDir()+"/none", 1); err == nil || errors.Is(err, ErrProcessGone) {
+		t.Errorf("Executable(missing root) error = %v, want a root error", err)
 	}
 }

@@ -3631,7 +3631,8 @@ type ExitFailure struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// code is the sampler's exit code.
 	Code int32 `protobuf:"varint,1,opt,name=code,proto3" json:"code,omitempty"`
-	// stderr is the sampler's standard error, capped.
+	// stderr is the last lines of the sampler's standard error (at most 5
+	// lines and 1 KiB), without terminal colours.
 	Stderr string `protobuf:"bytes,2,opt,name=stderr,proto3" json:"stderr,omitempty"`
 	// sampler is the sampler that ran: "py-spy" or "austin".
 	Sampler string `protobuf:"bytes,3,opt,name=sampler,proto3" json:"sampler,omitempty"`
@@ -3639,6 +3640,9 @@ type ExitFailure struct {
 	Version string `protobuf:"bytes,4,opt,name=version,proto3" json:"version,omitempty"`
 	// python_version is the target's Python version (e.g. "3.11"), when known.
 	PythonVersion string `protobuf:"bytes,5,opt,name=python_version,json=pythonVersion,proto3" json:"python_version,omitempty"`
+	// executable is the target's executable (/proc/PID/exe), when readable:
+	// with no python_version, it says what the process runs instead.
+	Executable    string `protobuf:"bytes,6,opt,name=executable,proto3" json:"executable,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3708,6 +3712,13 @@ func (x *ExitFailure) GetPythonVersion() string {
 	return ""
 }
 
+func (x *ExitFailure) GetExecutable() string {
+	if x != nil {
+		return x.Executable
+	}
+	return ""
+}
+
 // OutputMissing says the sampler exited cleanly without writing its output.
 type OutputMissing struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -3755,7 +3766,10 @@ type OutputEmpty struct {
 	// python_version is the target's Python version (e.g. "3.11"), when known.
 	PythonVersion string `protobuf:"bytes,3,opt,name=python_version,json=pythonVersion,proto3" json:"python_version,omitempty"`
 	// stderr_tail is the last lines of the sampler's standard error.
-	StderrTail    string `protobuf:"bytes,4,opt,name=stderr_tail,json=stderrTail,proto3" json:"stderr_tail,omitempty"`
+	StderrTail string `protobuf:"bytes,4,opt,name=stderr_tail,json=stderrTail,proto3" json:"stderr_tail,omitempty"`
+	// executable is the target's executable (/proc/PID/exe), when readable:
+	// with no python_version, it says what the process runs instead.
+	Executable    string `protobuf:"bytes,5,opt,name=executable,proto3" json:"executable,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3814,6 +3828,13 @@ func (x *OutputEmpty) GetPythonVersion() string {
 func (x *OutputEmpty) GetStderrTail() string {
 	if x != nil {
 		return x.StderrTail
+	}
+	return ""
+}
+
+func (x *OutputEmpty) GetExecutable() string {
+	if x != nil {
+		return x.Executable
 	}
 	return ""
 }
@@ -4278,20 +4299,26 @@ const file_procagent_v1_procagent_proto_rawDesc = "" +
 	"\x10PermissionDenied\x12\x12\n" +
 	"\x04hint\x18\x01 \x01(\tR\x04hint\";\n" +
 	"\bTimedOut\x12/\n" +
-	"\x05after\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\x05after\"\x94\x01\n" +
+	"\x05after\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\x05after\"\xb4\x01\n" +
 	"\vExitFailure\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\x05R\x04code\x12\x16\n" +
 	"\x06stderr\x18\x02 \x01(\tR\x06stderr\x12\x18\n" +
 	"\asampler\x18\x03 \x01(\tR\asampler\x12\x18\n" +
 	"\aversion\x18\x04 \x01(\tR\aversion\x12%\n" +
-	"\x0epython_version\x18\x05 \x01(\tR\rpythonVersion\"\x0f\n" +
-	"\rOutputMissing\"\x89\x01\n" +
+	"\x0epython_version\x18\x05 \x01(\tR\rpythonVersion\x12\x1e\n" +
+	"\n" +
+	"executable\x18\x06 \x01(\tR\n" +
+	"executable\"\x0f\n" +
+	"\rOutputMissing\"\xa9\x01\n" +
 	"\vOutputEmpty\x12\x18\n" +
 	"\asampler\x18\x01 \x01(\tR\asampler\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12%\n" +
 	"\x0epython_version\x18\x03 \x01(\tR\rpythonVersion\x12\x1f\n" +
 	"\vstderr_tail\x18\x04 \x01(\tR\n" +
-	"stderrTail\"d\n" +
+	"stderrTail\x12\x1e\n" +
+	"\n" +
+	"executable\x18\x05 \x01(\tR\n" +
+	"executable\"d\n" +
 	"\vUnsupported\x12%\n" +
 	"\x0epython_version\x18\x01 \x01(\tR\rpythonVersion\x12\x1a\n" +
 	"\bsamplers\x18\x02 \x03(\tR\bsamplers\x12\x12\n" +
